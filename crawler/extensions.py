@@ -1,0 +1,67 @@
+"""RunRecorder: one CrawlRun row per source, opened at start and closed with counts and status."""
+
+from __future__ import annotations
+
+import logging
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+
+from crawler.context import SourceRun, TrackerContext, get_context
+from tracker.store import finish_run, start_run
+
+logger = logging.getLogger(__name__)
+
+
+def run_status(run: SourceRun, counts: dict[str, int], close_reason: str) -> str:
+    """Return a source's final status from its listing results, counters and the close reason."""
+    if run.skipped_reason:
+        return "skipped"
+    if close_reason != "finished":
+        return "interrupted"
+    if run.listing_ok == 0 and run.listing_failed > 0:
+        return "failed"
+    if counts.get("errors", 0) or run.listing_failed:
+        return "partial"
+    return "ok"
+
+
+class RunRecorder:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RunRecorder:
+        extension = cls(crawler)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    @property
+    def context(self) -> TrackerContext:
+        return get_context(self.crawler)
+
+    def spider_opened(self, spider: Spider) -> None:
+        context = self.context
+        sources = spider.selected_sources() if hasattr(spider, "selected_sources") else []
+        with context.db.begin() as session:
+            for source in sources:
+                run = context.source_run(source.name)
+                run.run_id = start_run(session, context.run_group, run.source_id).id
+        context.emit({"event": "start", "sources": [s.name for s in sources]})
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        context = self.context
+        with context.db.begin() as session:
+            for run in context.runs.values():
+                if run.run_id is None:
+                    continue
+                counts = context.counts(run.name)
+                status = run_status(run, counts, reason)
+                messages = [run.skipped_reason] if run.skipped_reason else run.messages
+                finish_run(session, run.run_id, counts, status, messages)
+                context.emit({"event": "finished", "source": run.name, "status": status, **counts})
+        context.db.dispose()
+
+    def __repr__(self) -> str:
+        return "<RunRecorder>"

@@ -1,0 +1,27 @@
+"""Static Scrapy settings; values that come from config/tracker.yaml are set by crawler.addon."""
+
+BOT_NAME = "dokpamo-tracker"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+ADDONS = {"crawler.addon.TrackerAddon": 0}
+
+ITEM_PIPELINES = {
+    "crawler.pipelines.prepare.PreparePipeline": 100,
+    "crawler.pipelines.keywords.KeywordFilterPipeline": 200,
+    "crawler.pipelines.store.StorePipeline": 300,
+}
+EXTENSIONS = {
+    "crawler.extensions.RunRecorder": 100,
+}
+
+# The spider keeps its own per-run set of article URLs (so a second source listing the same
+# article is recorded against it); listing requests must be repeatable across pages.
+DUPEFILTER_DEBUG = False
+HTTPERROR_ALLOW_ALL = False
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+REDIRECT_ENABLED = True
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"

@@ -1,0 +1,320 @@
+"""NewsSpider: lists every configured source, fetches articles it has not stored yet."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import scrapy
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import get_retry_request
+from scrapy.http import Request, Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from crawler.context import TrackerContext, get_context
+from crawler.extractors import parse_article
+from crawler.extractors.base import ExtractionError, NotAnArticle, RetryPage
+from crawler.items import ArticleItem
+from crawler.listings import Lead, ListingError
+from crawler.listings.feeds import is_google_news_link, parse_feed
+from crawler.listings.naver_api import api_error_message, api_url, parse_api_page
+from tracker.config import NaverApiSource, RssSource
+from tracker.store import (
+    attach_source,
+    find_article_by_urls,
+    get_listing_state,
+    record_fetch_failure,
+    save_listing_state,
+    skip_reason,
+)
+from tracker.text import keyword_fingerprint, matches_keywords
+from tracker.urls import canonical_url, naver_article_id
+
+logger = logging.getLogger(__name__)
+
+PERMANENT_HTTP = {400, 401, 403, 404, 410, 451}
+
+
+@dataclass
+class PendingArticle:
+    """An article URL requested in this run and every source/URL that led to it."""
+
+    sources: list[str]
+    seen_urls: set[str] = field(default_factory=set)
+
+
+class NewsSpider(scrapy.Spider):
+    """Crawl the configured sources (all enabled ones, or ``-a sources=a,b``)."""
+
+    name = "news"
+
+    def __init__(self, sources: str = "", *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.only_sources = [s.strip() for s in sources.split(",") if s.strip()]
+        self.pending: dict[str, PendingArticle] = {}
+
+    @property
+    def filter_key(self) -> str:
+        keywords = self.context.config.keywords
+        return keyword_fingerprint(keywords.any, keywords.none)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.context = get_context(crawler)
+        return spider
+
+    context: TrackerContext
+
+    # ----------------------------------------------------------------- listing
+
+    def selected_sources(self) -> list[NaverApiSource | RssSource]:
+        """Return the sources to crawl: the named ones, else every enabled one."""
+        config = self.context.config
+        if self.only_sources:
+            return [config.source(name) for name in self.only_sources]
+        return [s for s in config.sources if s.enabled]
+
+    async def start(self) -> AsyncIterator[Request]:
+        for source in self.selected_sources():
+            self.context.source_run(source.name)
+            if isinstance(source, NaverApiSource):
+                for request in self._naver_start(source):
+                    yield request
+            else:
+                yield self._feed_request(source)
+
+    def _naver_start(self, source: NaverApiSource) -> Iterable[Request]:
+        client_id = os.environ.get(source.client_id_env, "")
+        client_secret = os.environ.get(source.client_secret_env, "")
+        if not client_id or not client_secret:
+            reason = (
+                f"skipped: set {source.client_id_env} and {source.client_secret_env} "
+                "to use the Naver Search API"
+            )
+            self.context.source_run(source.name).skipped_reason = reason
+            logger.warning("[%s] %s", source.name, reason)
+            return
+        headers = {"X-Naver-Client-Id": client_id, "X-Naver-Client-Secret": client_secret}
+        for query in source.queries:
+            yield self._naver_request(source, query, 1, headers)
+
+    def _naver_request(
+        self, source: NaverApiSource, query: str, start: int, headers: dict[str, str]
+    ) -> Request:
+        return Request(
+            api_url(source.endpoint, query, start, source.display),
+            headers=headers,
+            callback=self.parse_naver_api,
+            errback=self.listing_failed,
+            dont_filter=True,
+            cb_kwargs={"source": source, "query": query, "start": start, "headers": headers},
+            meta={"source": source.name, "handle_httpstatus_list": [400, 401, 403]},
+        )
+
+    def parse_naver_api(
+        self,
+        response: Response,
+        source: NaverApiSource,
+        query: str,
+        start: int,
+        headers: dict[str, str],
+    ) -> Iterable[Request]:
+        run = self.context.source_run(source.name)
+        if response.status != 200:
+            run.listing_failed += 1
+            self.context.error(source.name, api_error_message(response.status, response.body))
+            return
+        try:
+            page = parse_api_page(response.body)
+        except ListingError as exc:
+            run.listing_failed += 1
+            self.context.error(source.name, f"{query!r} start={start}: {exc}")
+            return
+        run.listing_ok += 1
+        new_leads = 0
+        for lead in page.leads:
+            request = self._lead(source.name, lead)
+            if request is not None:
+                new_leads += 1
+                yield request
+        next_start = start + source.display
+        # Newest first: a page with nothing new means everything older is known too.
+        if (
+            new_leads
+            and len(page.leads) >= source.display
+            and next_start <= min(source.max_start, page.total)
+        ):
+            yield self._naver_request(source, query, next_start, headers)
+
+    def _feed_request(self, source: RssSource) -> Request:
+        headers: dict[str, str] = {}
+        with self.context.db.begin() as session:
+            state = get_listing_state(
+                session, self.context.source_run(source.name).source_id, source.url
+            )
+            if state is not None:
+                if state.etag:
+                    headers["If-None-Match"] = state.etag
+                if state.last_modified:
+                    headers["If-Modified-Since"] = state.last_modified
+        return Request(
+            source.url,
+            headers=headers,
+            callback=self.parse_feed,
+            errback=self.listing_failed,
+            dont_filter=True,
+            cb_kwargs={"source": source},
+            meta={"source": source.name, "handle_httpstatus_list": [304]},
+        )
+
+    def parse_feed(self, response: Response, source: RssSource) -> Iterable[Request]:
+        run = self.context.source_run(source.name)
+        if response.status == 304:
+            run.listing_ok += 1
+            logger.info("[%s] feed not modified", source.name)
+            return
+        try:
+            leads = parse_feed(response.body, _headers(response))
+        except ListingError as exc:
+            run.listing_failed += 1
+            self.context.error(source.name, f"{source.url}: {exc}")
+            return
+        run.listing_ok += 1
+        with self.context.db.begin() as session:
+            save_listing_state(
+                session,
+                run.source_id,
+                source.url,
+                _header(response, "ETag"),
+                _header(response, "Last-Modified"),
+            )
+        keywords = self.context.config.keywords
+        for lead in leads:
+            if not source.fetch_all and not matches_keywords(
+                f"{lead.title}\n{lead.summary}", keywords.any, keywords.none
+            ):
+                self.context.count(source.name, "listed")
+                self.context.count(source.name, "filtered")
+                continue
+            request = self._lead(source.name, lead)
+            if request is not None:
+                yield request
+
+    def listing_failed(self, failure: Failure) -> None:
+        request = failure.request  # type: ignore[attr-defined]
+        source = request.meta["source"]
+        self.context.source_run(source).listing_failed += 1
+        self.context.error(source, f"{request.url}: {describe_failure(failure)}")
+
+    # ----------------------------------------------------------------- articles
+
+    def _lead(self, source: str, lead: Lead) -> Request | None:
+        """Return a request for a lead's article, or None when it is known or in flight."""
+        self.context.count(source, "listed")
+        urls = [lead.url, *lead.alt_urls]
+        naver_hosts = self.context.config.crawl.naver_hosts
+        naver_id = next(filter(None, (naver_article_id(u, naver_hosts) for u in urls)), None)
+        fetch_url = lead.url
+        with self.context.db.begin() as session:
+            known = find_article_by_urls(session, urls, naver_id)
+            if known is not None:
+                attach_source(session, known, self.context.source_run(source).source_id)
+                self.context.count(source, "duplicate")
+                return None
+            skip = skip_reason(
+                session, fetch_url, self.context.config.crawl.max_article_attempts, self.filter_key
+            )
+            if skip is not None:
+                logger.debug("[%s] not fetching %s again: %s before", source, fetch_url, skip)
+                self.context.count(source, "filtered" if skip == "filtered" else "skipped")
+                return None
+        key = canonical_url(fetch_url)
+        pending = self.pending.get(key)
+        if pending is not None:
+            # Another source asked for the same article in this run: record it, fetch once.
+            if source not in pending.sources:
+                pending.sources.append(source)
+            pending.seen_urls.update(urls)
+            self.context.count(source, "duplicate")
+            return None
+        self.pending[key] = PendingArticle(sources=[source], seen_urls=set(urls))
+        return Request(
+            fetch_url,
+            callback=self.parse_article,
+            errback=self.article_failed,
+            dont_filter=True,
+            meta={"source": source, "pending_key": key},
+        )
+
+    def parse_article(self, response: Response) -> Iterable[ArticleItem | Request]:
+        source = response.meta["source"]
+        pending = self.pending.get(response.meta["pending_key"])
+        self.context.count(source, "fetched")
+        if is_google_news_link(response.url):
+            self._article_error(response.url, source, "Google News link did not resolve", True)
+            return
+        try:
+            parsed = parse_article(response.url, response.body, _headers(response))
+        except RetryPage as exc:
+            retry = get_retry_request(response.request, spider=self, reason="retry_page")
+            if retry is not None:
+                yield retry
+                return
+            self._article_error(response.url, source, str(exc), False)
+            return
+        except NotAnArticle as exc:
+            self._article_error(response.url, source, str(exc), True)
+            return
+        except ExtractionError as exc:
+            self._article_error(response.url, source, str(exc), False)
+            return
+        seen = set(pending.seen_urls) if pending else set()
+        seen.add(response.request.url if response.request else response.url)
+        yield ArticleItem(
+            article=parsed,
+            source=source,
+            sources=list(pending.sources) if pending else [source],
+            seen_urls=sorted(seen),
+        )
+
+    def article_failed(self, failure: Failure) -> None:
+        request = failure.request  # type: ignore[attr-defined]
+        permanent = (
+            failure.check(HttpError) is not None and failure.value.response.status in PERMANENT_HTTP
+        )
+        self._article_error(
+            request.url, request.meta["source"], describe_failure(failure), permanent
+        )
+
+    def _article_error(self, url: str, source: str, message: str, permanent: bool) -> None:
+        self.context.error(source, f"{url}: {message}")
+        with self.context.db.begin() as session:
+            record_fetch_failure(session, url, message, permanent)
+
+
+def describe_failure(failure: Failure) -> str:
+    """Return a one-line reason for a failed request."""
+    if failure.check(HttpError):
+        response = failure.value.response
+        return f"HTTP {response.status}"
+    value = failure.value
+    name = type(value).__name__
+    text = str(value).strip() or name
+    return text if name in text else f"{name}: {text}"
+
+
+def _headers(response: Response) -> dict[str, str]:
+    return {
+        key.decode("latin-1"): b", ".join(values).decode("latin-1")
+        for key, values in response.headers.items()
+    }
+
+
+def _header(response: Response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None

@@ -1,0 +1,163 @@
+"""Storage: dedupe by Naver id, canonical URL, URL alias and content hash; near-duplicate stories.
+
+Every test runs on SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from tracker.article import ParsedArticle
+from tracker.articles import prepare_article
+from tracker.db import Database
+from tracker.models import Article, ArticleSource, ArticleUrl
+from tracker.store import (
+    find_article_by_urls,
+    get_or_create_source,
+    record_fetch_failure,
+    skip_reason,
+    store_article,
+)
+
+HOSTS = ("n.news.naver.com", "news.naver.com")
+KST = timezone(timedelta(hours=9))
+BODY = (
+    "과학기술정보통신부는 독자 AI 파운데이션 모델 1차 단계평가 결과를 공개했다. 다섯 개 정예팀 가운데 "
+    "네 팀이 다음 단계로 올라갔고 한 팀은 기준을 넘지 못했다. 정부는 추가 공모로 빈자리를 채울 계획이다. "
+    "평가는 벤치마크 점수와 전문가 평가, 사용자 평가를 합산하는 방식으로 진행됐다."
+)
+
+
+def parsed(url: str, body: str = BODY, **kw: object) -> ParsedArticle:
+    return ParsedArticle(
+        url=url,
+        title="정예팀 1차 평가 결과",
+        body=body,
+        publisher="가상일보",
+        published_at=datetime(2026, 1, 15, 10, 0, tzinfo=KST),
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def db(database_url: str) -> Database:
+    database = Database(database_url)
+    yield database
+    database.dispose()
+
+
+def _source(db: Database, name: str = "feed") -> int:
+    with db.begin() as session:
+        return get_or_create_source(session, name, "rss", False).id
+
+
+def test_new_then_duplicate_by_url_alias_and_sources_recorded(db: Database) -> None:
+    feed, api = _source(db, "feed"), _source(db, "api")
+    naver = parsed(
+        "https://n.news.naver.com/mnews/article/001/0000000001?sid=105",
+        original_url="https://pub.example/news/1?utm_source=naver",
+        naver_oid="001",
+        naver_aid="0000000001",
+    )
+    with db.begin() as session:
+        first = store_article(session, prepare_article(naver, HOSTS), api)
+    assert first.status == "new" and first.story_id == first.article_id
+    # The publisher's own page, reached later through its feed: same article, no second row.
+    publisher = parsed("https://pub.example/news/1", body=BODY + " 추가 문장.")
+    with db.begin() as session:
+        second = store_article(session, prepare_article(publisher, HOSTS), feed)
+        assert second.status == "duplicate" and second.reason == "url"
+        assert second.article_id == first.article_id
+        assert session.scalar(select(func.count()).select_from(Article)) == 1
+        sources = session.scalars(
+            select(ArticleSource.source_id).where(ArticleSource.article_id == first.article_id)
+        )
+        assert set(sources) == {feed, api}
+        urls = set(session.scalars(select(ArticleUrl.url)))
+        assert "https://pub.example/news/1" in urls
+        assert "https://n.news.naver.com/mnews/article/001/0000000001" in urls
+
+
+def test_duplicate_by_content_hash_under_unrelated_url(db: Database) -> None:
+    source = _source(db)
+    with db.begin() as session:
+        store_article(session, prepare_article(parsed("https://a.example/1"), HOSTS), source)
+    copy = parsed("https://b.example/other-path", body="(서울=가상뉴스) 김가상 기자 = " + BODY)
+    with db.begin() as session:
+        outcome = store_article(session, prepare_article(copy, HOSTS), source)
+        assert outcome.status == "duplicate" and outcome.reason == "content_hash"
+        assert find_article_by_urls(session, ["https://b.example/other-path"]) == outcome.article_id
+
+
+def test_duplicate_by_naver_id_from_legacy_url(db: Database) -> None:
+    source = _source(db)
+    modern = parsed("https://n.news.naver.com/mnews/article/009/0000000123")
+    legacy = parsed(
+        "https://news.naver.com/main/read.naver?oid=009&aid=0000000123", body=BODY + " 수정."
+    )
+    with db.begin() as session:
+        store_article(session, prepare_article(modern, HOSTS), source)
+        outcome = store_article(session, prepare_article(legacy, HOSTS), source)
+    assert outcome.reason == "naver_id"
+
+
+def test_rewritten_wire_copy_joins_the_same_story(db: Database) -> None:
+    source = _source(db)
+    rewrite = BODY.replace("공개했다", "발표했다").replace("계획이다", "방침이다")
+    unrelated = "통신사 한 곳이 새 요금제를 내놨다. 데이터 제공량을 늘리고 가격은 그대로 뒀다. " * 4
+    with db.begin() as session:
+        first = store_article(session, prepare_article(parsed("https://a.example/1"), HOSTS), source)
+        second = store_article(
+            session, prepare_article(parsed("https://b.example/2", body=rewrite), HOSTS), source
+        )
+        third = store_article(
+            session, prepare_article(parsed("https://c.example/3", body=unrelated), HOSTS), source
+        )
+    assert second.status == "new" and second.story_id == first.article_id
+    assert third.status == "new" and third.story_id == third.article_id
+
+
+def test_unique_constraints_are_the_guarantee(db: Database) -> None:
+    with pytest.raises(IntegrityError), db.begin() as session:
+        for i in range(2):
+            session.add(
+                Article(canonical_url=f"https://x.example/{i}", content_hash="f" * 64, title="t", body="b")
+            )
+    with pytest.raises(IntegrityError), db.begin() as session:
+        for i in range(2):
+            session.add(
+                Article(
+                    canonical_url=f"https://y.example/{i}",
+                    content_hash=str(i) * 64,
+                    naver_oid="001",
+                    naver_aid="0000000009",
+                    title="t",
+                    body="b",
+                )
+            )
+
+
+def test_datetimes_round_trip_as_aware_utc(db: Database) -> None:
+    source = _source(db)
+    with db.begin() as session:
+        outcome = store_article(session, prepare_article(parsed("https://a.example/t"), HOSTS), source)
+    with db.begin() as session:
+        article = session.get(Article, outcome.article_id)
+        assert article is not None
+        assert article.published_at == datetime(2026, 1, 15, 1, 0, tzinfo=UTC)
+
+
+def test_failed_and_filtered_urls_are_skipped_until_limit_or_keyword_change(db: Database) -> None:
+    with db.begin() as session:
+        for _ in range(2):
+            record_fetch_failure(session, "https://dead.example/x?utm_source=a", "HTTP 404", True)
+        assert skip_reason(session, "https://dead.example/x", 3, "k1") is None
+        record_fetch_failure(session, "https://dead.example/x", "HTTP 404", True)
+        assert skip_reason(session, "https://dead.example/x", 3, "k1") == "failed"
+        record_fetch_failure(session, "https://off.example/y", "k1", True, kind="filtered")
+        assert skip_reason(session, "https://off.example/y", 3, "k1") == "filtered"
+        assert skip_reason(session, "https://off.example/y", 3, "k2") is None

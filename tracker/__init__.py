@@ -1,0 +1,3 @@
+"""dokpamo-tracker: the domain side; never imports Scrapy."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,394 @@
+"""The `tracker` command line: a thin Click layer over tracker functions, rendered with Rich."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.progress import BarColumn, Progress, TextColumn
+from rich.table import Table
+
+from tracker import __version__
+from tracker.config import Config, load_config
+from tracker.db import Database, current_revision, head_revision, upgrade
+from tracker.errors import TrackerError
+from tracker.export import (
+    EXPORT_FORMATS,
+    KST,
+    article_to_dict,
+    export_articles,
+    query_articles,
+)
+from tracker.output import console, err_console, is_interactive, setup_logging
+from tracker.runner import log_tail, run_crawl
+from tracker.store import last_runs, runs_in_group
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
+
+
+class State:
+    """Per-invocation state: the config path, loaded lazily so --help never needs a config."""
+
+    def __init__(self, config_path: str | None, quiet: bool = False) -> None:
+        self.config_path = config_path
+        self.quiet = quiet
+        self._config: Config | None = None
+        self._db: Database | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            self._db = Database(self.config.database_url, echo=self.config.database.echo)
+        return self._db
+
+
+def handle_errors(func: F) -> F:
+    """Turn TrackerError into one line on stderr and its exit code, with no traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except TrackerError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def parse_date(value: str) -> datetime:
+    """Return an aware datetime from YYYY-MM-DD (KST midnight) or an ISO 8601 timestamp."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=KST)
+    return parsed
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    metavar="PATH",
+    envvar="TRACKER_CONFIG",
+    help="Config file (default: $TRACKER_CONFIG or config/tracker.yaml).",
+)
+@click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors and the summary.")
+@click.option("--log-json", is_flag=True, help="Log as JSON lines on stderr.")
+@click.version_option(__version__, prog_name="tracker")
+@click.pass_context
+def cli(
+    ctx: click.Context, config_path: str | None, verbose: int, quiet: bool, log_json: bool
+) -> None:
+    """Follow the 독자 AI 파운데이션 모델 competition: crawl, dedupe, archive."""
+    setup_logging(verbose, quiet, log_json)
+    ctx.obj = State(config_path, quiet=quiet)
+
+
+# ---------------------------------------------------------------------------- db
+
+
+@cli.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+@click.pass_obj
+@handle_errors
+def db_upgrade(state: State, revision: str) -> None:
+    """Apply database migrations (also done automatically on first use)."""
+    database = Database(state.config.database_url, migrate=False)
+    upgrade(database.engine, revision)
+    console.print(f"database at revision {current_revision(database.engine)}")
+
+
+@db.command("current")
+@click.pass_obj
+@handle_errors
+def db_current(state: State) -> None:
+    """Show the database's schema revision and the newest one."""
+    database = Database(state.config.database_url, migrate=False)
+    console.print(f"current: {current_revision(database.engine)}  head: {head_revision()}")
+
+
+# ---------------------------------------------------------------------------- crawl
+
+
+@cli.command()
+@click.option(
+    "--source", "sources", multiple=True, metavar="NAME", help="Only this source (repeatable)."
+)
+@click.option(
+    "--timeout", type=float, default=None, metavar="SECONDS", help="Stop the crawl after this long."
+)
+@click.pass_obj
+@handle_errors
+def crawl(state: State, sources: tuple[str, ...], timeout: float | None) -> None:
+    """Crawl the configured sources and store new articles.
+
+    Exit code 0 when every source succeeded, 1 when some source failed, 2 on a usage or
+    config error.
+    """
+    config = state.config
+    for name in sources:
+        config.source(name)
+    selected = list(sources) or [s.name for s in config.sources if s.enabled]
+    state.db  # noqa: B018 - migrate before the child process starts, so errors show here
+    result = _run_crawl_with_progress(config, sources, selected, state.quiet, timeout)
+    with state.db.begin() as session:
+        runs = runs_in_group(session, result.run_group)
+        rows = [
+            (
+                r.source.name,
+                r.status,
+                r.listed,
+                r.fetched,
+                r.new,
+                r.duplicate,
+                r.filtered,
+                r.errors,
+                list(r.messages or []),
+            )
+            for r in runs
+        ]
+    if not rows:
+        tail = log_tail(result.log_path)
+        raise TrackerError(
+            f"the crawl process exited with code {result.returncode} before recording any "
+            f"source; log: {result.log_path}\n{tail}"
+        )
+    _print_crawl_summary(rows, state.quiet)
+    failed = [name for name, status, *_ in rows if status in {"failed", "partial", "interrupted"}]
+    if result.timed_out:
+        err_console.print(f"crawl stopped after {timeout} s (timeout)")
+    if failed or result.returncode != 0:
+        sys.exit(EXIT_PARTIAL)
+
+
+def _run_crawl_with_progress(
+    config: Config,
+    sources: tuple[str, ...],
+    selected: list[str],
+    quiet: bool,
+    timeout: float | None,
+) -> Any:
+    if quiet or not is_interactive():
+        return run_crawl(config, sources, timeout=timeout)
+    columns = (
+        TextColumn("{task.description:<28}"),
+        BarColumn(),
+        TextColumn(
+            "listed {task.fields[listed]:>4}  new {task.fields[new]:>4}  "
+            "dup {task.fields[duplicate]:>4}  err {task.fields[errors]:>3}"
+        ),
+    )
+    with Progress(*columns, console=err_console, transient=False) as progress:
+        tasks = {
+            name: progress.add_task(name, total=None, listed=0, new=0, duplicate=0, errors=0)
+            for name in selected
+        }
+
+        def on_event(event: dict[str, Any]) -> None:
+            task = tasks.get(event.get("source", ""))
+            if task is None:
+                return
+            if event.get("event") == "count" and event.get("counter") in {
+                "listed",
+                "new",
+                "duplicate",
+                "errors",
+            }:
+                field = event["counter"]
+                current = progress.tasks[task].fields.get(field, 0)
+                progress.update(task, **{field: current + event.get("amount", 1)})
+                if field == "listed":
+                    progress.update(task, total=progress.tasks[task].fields["listed"])
+                elif field in {"new", "duplicate", "errors"}:
+                    progress.advance(task)
+            elif event.get("event") == "finished":
+                progress.update(
+                    task, description=f"{event['source']} [{event['status']}]", total=1, completed=1
+                )
+
+        return run_crawl(config, sources, on_event=on_event, timeout=timeout)
+
+
+def _print_crawl_summary(rows: list[tuple[Any, ...]], quiet: bool) -> None:
+    if quiet:
+        totals = [sum(r[i] for r in rows) for i in range(2, 8)]
+        bad = sum(1 for r in rows if r[1] in {"failed", "partial", "interrupted"})
+        console.print(
+            f"crawl: {len(rows)} sources ({bad} with problems), listed {totals[0]}, "
+            f"fetched {totals[1]}, new {totals[2]}, duplicate {totals[3]}, "
+            f"filtered {totals[4]}, errors {totals[5]}",
+            highlight=False,
+        )
+    else:
+        table = Table(title="crawl summary")
+        for column in (
+            "source",
+            "status",
+            "listed",
+            "fetched",
+            "new",
+            "duplicate",
+            "filtered",
+            "errors",
+        ):
+            table.add_column(
+                column, justify="right" if column not in {"source", "status"} else "left"
+            )
+        for name, status, *counts, _messages in rows:
+            table.add_row(name, status, *(str(c) for c in counts))
+        console.print(table)
+    for name, status, *_counts, messages in rows:
+        if status in {"failed", "skipped"} and messages:
+            err_console.print(f"{name}: {status}: {messages[0]}", highlight=False, markup=False)
+        elif status in {"partial", "interrupted"} and messages:
+            more = f" (+{len(messages) - 1} more)" if len(messages) > 1 else ""
+            err_console.print(
+                f"{name}: {status}: {messages[0]}{more}", highlight=False, markup=False
+            )
+
+
+# ---------------------------------------------------------------------------- articles
+
+
+@cli.command()
+@click.option(
+    "--since",
+    type=str,
+    default=None,
+    metavar="DATE",
+    help="Published on or after (YYYY-MM-DD, KST).",
+)
+@click.option("--source", default=None, metavar="NAME", help="Only articles listed by this source.")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.pass_obj
+@handle_errors
+def articles(
+    state: State, since: str | None, source: str | None, limit: int, as_json: bool
+) -> None:
+    """List stored articles, newest first."""
+    since_dt = parse_date(since) if since else None
+    if source:
+        state.config.source(source)
+    with state.db.begin() as session:
+        found = query_articles(session, since_dt, source, limit)
+        data = [article_to_dict(a) for a in found]
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    table = Table(show_lines=False)
+    for column in ("id", "published", "publisher", "title", "sources"):
+        table.add_column(column)
+    for item in data:
+        published = (item["published_at"] or "")[:16].replace("T", " ")
+        table.add_row(
+            str(item["id"]),
+            published,
+            item["publisher"] or "",
+            item["title"],
+            ", ".join(item["sources"]),
+        )
+    console.print(table)
+    console.print(f"{len(data)} article(s)")
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="md", show_default=True)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    metavar="DIR",
+)
+@click.pass_obj
+@handle_errors
+def export(state: State, fmt: str, out_dir: Path) -> None:
+    """Export every article (md: one file each with YAML frontmatter; jsonl: one file)."""
+    with state.db.begin() as session:
+        count = export_articles(session, out_dir, fmt)
+    console.print(f"exported {count} article(s) to {out_dir}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+@handle_errors
+def sources(state: State, as_json: bool) -> None:
+    """List configured sources with their last run."""
+    config = state.config
+    with state.db.begin() as session:
+        latest = last_runs(session)
+        data = []
+        for source in config.sources:
+            run = latest.get(source.name)
+            data.append(
+                {
+                    "name": source.name,
+                    "type": source.type,
+                    "enabled": source.enabled,
+                    "official": source.official,
+                    "url": getattr(source, "url", None) or getattr(source, "endpoint", None),
+                    "last_run": None
+                    if run is None
+                    else {
+                        "started_at": run.started_at.astimezone(KST).isoformat(),
+                        "status": run.status,
+                        "listed": run.listed,
+                        "new": run.new,
+                        "errors": run.errors,
+                        "message": (run.messages or [None])[0],
+                    },
+                }
+            )
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    table = Table()
+    for column in ("name", "type", "enabled", "last run", "status", "new", "errors", "note"):
+        table.add_column(column)
+    for item in data:
+        run = item["last_run"] or {}
+        table.add_row(
+            item["name"],
+            item["type"],
+            "yes" if item["enabled"] else "no",
+            (run.get("started_at") or "never")[:16].replace("T", " "),
+            run.get("status", ""),
+            str(run.get("new", "")),
+            str(run.get("errors", "")),
+            (run.get("message") or "")[:60],
+        )
+    console.print(table)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="tracker")
+
+
+if __name__ == "__main__":
+    main()

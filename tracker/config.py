@@ -1,0 +1,244 @@
+"""Load and validate the YAML configuration; the one typed view of config/ for the whole tool."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from tracker.errors import ConfigError
+
+DEFAULT_CONFIG_PATH = Path("config/tracker.yaml")
+CONFIG_ENV = "TRACKER_CONFIG"
+DATABASE_ENV = "TRACKER_DATABASE_URL"
+HOME_ENV = "TRACKER_HOME"
+
+SOURCE_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+
+
+class _Strict(BaseModel):
+    """Base model: unknown keys are errors, values are immutable after load."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseConfig(_Strict):
+    url: str = "sqlite:///data/tracker.db"
+    echo: bool = False
+
+
+class KeywordConfig(_Strict):
+    any: tuple[str, ...] = Field(min_length=1)
+    none: tuple[str, ...] = ()
+
+
+class CrawlConfig(_Strict):
+    user_agent: str = "dokpamo-tracker/0.1 (+https://github.com/dokpamo-tracker)"
+    concurrent_requests: int = Field(default=16, ge=1, le=256)
+    concurrent_requests_per_domain: int = Field(default=4, ge=1, le=64)
+    download_delay: float = Field(default=0.0, ge=0)
+    download_timeout: float = Field(default=20.0, gt=0)
+    retry_times: int = Field(default=2, ge=0, le=10)
+    obey_robots_txt: bool = False
+    min_body_chars: int = Field(default=100, ge=0)
+    # Permanent failures (404, 410, not-an-article) of one article URL are retried on later runs
+    # up to this many times, then skipped, so a dead link does not fail every cron run forever.
+    max_article_attempts: int = Field(default=3, ge=1)
+    # Hosts whose /article/{oid}/{aid} paths are Naver News articles (mirrors may be added).
+    naver_hosts: tuple[str, ...] = (
+        "n.news.naver.com",
+        "news.naver.com",
+        "m.news.naver.com",
+        "entertain.naver.com",
+        "m.entertain.naver.com",
+        "sports.news.naver.com",
+        "m.sports.naver.com",
+        "sports.naver.com",
+    )
+
+
+class DedupeConfig(_Strict):
+    # Jaccard similarity (word 5-shingles) above which two articles are one story (wire copies).
+    near_duplicate_threshold: float = Field(default=0.7, gt=0, le=1)
+    minhash_permutations: int = Field(default=128, ge=16, le=512)
+    minhash_bands: int = Field(default=32, ge=1)
+
+    @model_validator(mode="after")
+    def _bands_divide_permutations(self) -> DedupeConfig:
+        if self.minhash_permutations % self.minhash_bands:
+            raise ValueError("minhash_bands must divide minhash_permutations")
+        return self
+
+
+class _SourceBase(_Strict):
+    name: str
+    enabled: bool = True
+    official: bool = False
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, value: str) -> str:
+        if not SOURCE_NAME_RE.match(value):
+            raise ValueError("use lowercase letters, digits, '-', '_' or '.'")
+        return value
+
+
+class NaverApiSource(_SourceBase):
+    type: Literal["naver_api"]
+    endpoint: str = "https://openapi.naver.com/v1/search/news.json"
+    queries: tuple[str, ...] = Field(min_length=1)
+    client_id_env: str = "NAVER_CLIENT_ID"
+    client_secret_env: str = "NAVER_CLIENT_SECRET"
+    display: int = Field(default=100, ge=1, le=100)
+    # The API refuses start > 1000; paging also stops at the first page of already-seen items.
+    max_start: int = Field(default=1000, ge=1, le=1000)
+
+
+class RssSource(_SourceBase):
+    type: Literal["rss"]
+    url: str
+    # Fetch every item even when its title/summary does not mention a keyword (the article
+    # body is still keyword-filtered after fetching).
+    fetch_all: bool = False
+
+
+SourceConfig = Annotated[NaverApiSource | RssSource, Field(discriminator="type")]
+
+
+class Config(_Strict):
+    """The whole configuration; ``path`` is where it was loaded from."""
+
+    database: DatabaseConfig = DatabaseConfig()
+    entities: str = "entities.yaml"
+    keywords: KeywordConfig
+    crawl: CrawlConfig = CrawlConfig()
+    dedupe: DedupeConfig = DedupeConfig()
+    official_domains: tuple[str, ...] = ("korea.kr", "msit.go.kr")
+    sources: tuple[SourceConfig, ...] = Field(min_length=1)
+    path: Path = Path(".")
+
+    @model_validator(mode="after")
+    def _unique_source_names(self) -> Config:
+        seen: set[str] = set()
+        for source in self.sources:
+            if source.name in seen:
+                raise ValueError(f"duplicate source name {source.name!r}")
+            seen.add(source.name)
+        return self
+
+    def source(self, name: str) -> NaverApiSource | RssSource:
+        """Return the source called ``name`` or raise SourceNotFound."""
+        from tracker.errors import SourceNotFound
+
+        for source in self.sources:
+            if source.name == name:
+                return source
+        known = ", ".join(s.name for s in self.sources)
+        raise SourceNotFound(f"no source named {name!r} in {self.path} (known: {known})")
+
+    @property
+    def entities_path(self) -> Path:
+        """Return the entities file, resolved against the config file's directory."""
+        path = Path(self.entities)
+        return path if path.is_absolute() else self.path.parent / path
+
+    @property
+    def database_url(self) -> str:
+        """Return the database URL, with relative SQLite paths resolved against TRACKER_HOME."""
+        return resolve_sqlite_url(os.environ.get(DATABASE_ENV) or self.database.url)
+
+
+def resolve_sqlite_url(url: str) -> str:
+    """Return ``url`` with a relative SQLite file path made absolute (TRACKER_HOME or cwd)."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url == "sqlite:///:memory:":
+        return url
+    path = url[len(prefix) :]
+    if path.startswith("/"):
+        return url
+    base = Path(os.environ.get(HOME_ENV) or Path.cwd())
+    return prefix + str((base / path).resolve())
+
+
+def config_path_from_env(explicit: str | Path | None = None) -> Path:
+    """Return the config path: the explicit one, else $TRACKER_CONFIG, else config/tracker.yaml."""
+    if explicit:
+        return Path(explicit)
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV])
+    return DEFAULT_CONFIG_PATH
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Return the validated configuration, or raise ConfigError naming file, key and problem."""
+    config_path = config_path_from_env(path)
+    data = _read_yaml_mapping(config_path)
+    try:
+        config = Config.model_validate({**data, "path": config_path.resolve()})
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(config_path, exc)) from None
+    if not config.entities_path.is_file():
+        raise ConfigError(f"{config_path}: entities: file not found: {config.entities_path}")
+    return config
+
+
+def _read_yaml_mapping(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{path}: invalid YAML{where}: {problem}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: top level must be a mapping of keys, not {type(data).__name__}")
+    if "path" in data:
+        raise ConfigError(f"{path}: path: unknown key")
+    return data
+
+
+def format_validation_error(path: Path, exc: ValidationError) -> str:
+    """Return one line per problem: ``file: key.path: message``."""
+    lines = []
+    errors = exc.errors()
+    for error in errors:
+        if any(
+            len(other["loc"]) > len(error["loc"]) and other["loc"][: len(error["loc"])] == error["loc"]
+            for other in errors
+        ):
+            # A container error caused by a bad element (e.g. "too short" after the element
+            # failed) only repeats the element's own, more precise message.
+            continue
+        location = _format_location(error["loc"])
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "unknown key"
+        elif error["type"] == "missing":
+            message = "required key is missing"
+        elif error["type"] == "union_tag_invalid":
+            message = f"unknown source type (expected one of: {error['ctx']['expected_tags']})"
+        lines.append(f"{path}: {location or '(top level)'}: {message}")
+    return "\n".join(lines)
+
+
+def _format_location(loc: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        elif item in {"naver_api", "rss"}:
+            # pydantic inserts the discriminator tag into the location; users never wrote it.
+            continue
+        else:
+            parts.append(("." if parts else "") + str(item))
+    return "".join(parts)
