@@ -44,9 +44,11 @@ class RunRecorder:
     def spider_opened(self, spider: Spider) -> None:
         context = self.context
         sources = spider.selected_sources() if hasattr(spider, "selected_sources") else []
+        # Register every source first: source_run() opens its own transaction, and a second
+        # writer inside an open SQLite write transaction would wait on itself.
+        runs = [context.source_run(source.name) for source in sources]
         with context.db.begin() as session:
-            for source in sources:
-                run = context.source_run(source.name)
+            for run in runs:
                 run.run_id = start_run(session, context.run_group, run.source_id).id
         context.emit({"event": "start", "sources": [s.name for s in sources]})
 

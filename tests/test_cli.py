@@ -95,7 +95,9 @@ def test_articles_json_and_filters(config_path: Path) -> None:
     assert [a["title"] for a in data] == ["독파모 기사 1", "독파모 기사 0"]
     assert data[1]["oid"] == "001" and data[1]["sources"] == ["feed"]
     assert data[0]["url"] == "https://pub.example/a/2"
-    code, out, _ = invoke("--config", str(config_path), "articles", "--json", "--since", "2026-01-15")
+    code, out, _ = invoke(
+        "--config", str(config_path), "articles", "--json", "--since", "2026-01-15"
+    )
     assert [a["title"] for a in json.loads(out)] == ["독파모 기사 1"]
     code, out, _ = invoke("--config", str(config_path), "articles", "--json", "--limit", "1")
     assert len(json.loads(out)) == 1
@@ -105,19 +107,35 @@ def test_articles_json_and_filters(config_path: Path) -> None:
 
 def test_export_md_has_seed_style_frontmatter_and_jsonl(config_path: Path, tmp_path: Path) -> None:
     _store_two(config_path)
-    code, out, _ = invoke("--config", str(config_path), "export", "--format", "md", "--out", str(tmp_path / "md"))
+    code, out, _ = invoke(
+        "--config", str(config_path), "export", "--format", "md", "--out", str(tmp_path / "md")
+    )
     assert code == 0 and "exported 2" in out
     text = (tmp_path / "md" / "001_0000000001.md").read_text(encoding="utf-8")
     front = yaml.safe_load(text.split("---\n")[1])
     assert list(front) == [
-        "id", "title", "publisher", "author", "published_at", "crawled_at", "url", "oid", "aid",
+        "id",
+        "title",
+        "publisher",
+        "author",
+        "published_at",
+        "crawled_at",
+        "url",
+        "oid",
+        "aid",
         "content_hash",
     ]
-    assert front["id"] == "001_0000000001" and front["oid"] == "001" and front["aid"] == "0000000001"
+    assert (
+        front["id"] == "001_0000000001" and front["oid"] == "001" and front["aid"] == "0000000001"
+    )
     assert front["published_at"] == "2026-01-10 09:00"
     assert "독자 AI 파운데이션 모델 본문 0번째" in text.split("---\n", 3)[3]
-    code, _, _ = invoke("--config", str(config_path), "export", "--format", "jsonl", "--out", str(tmp_path / "j"))
-    rows = [json.loads(line) for line in (tmp_path / "j" / "articles.jsonl").read_text().splitlines()]
+    code, _, _ = invoke(
+        "--config", str(config_path), "export", "--format", "jsonl", "--out", str(tmp_path / "j")
+    )
+    rows = [
+        json.loads(line) for line in (tmp_path / "j" / "articles.jsonl").read_text().splitlines()
+    ]
     assert len(rows) == 2 and all(len(r["content_hash"]) == 64 and r["body"] for r in rows)
 
 
@@ -125,8 +143,14 @@ def test_sources_shows_never_run(config_path: Path) -> None:
     code, out, _ = invoke("--config", str(config_path), "sources", "--json")
     assert code == 0
     assert json.loads(out) == [
-        {"name": "feed", "type": "rss", "enabled": True, "official": False,
-         "url": "http://127.0.0.1:9/feed.xml", "last_run": None}
+        {
+            "name": "feed",
+            "type": "rss",
+            "enabled": True,
+            "official": False,
+            "url": "http://127.0.0.1:9/feed.xml",
+            "last_run": None,
+        }
     ]
 
 

@@ -37,9 +37,15 @@ def test_minimal_config_loads_with_defaults(tmp_path: Path) -> None:
     ("text", "message"),
     [
         (GOOD + "colour: red\n", "tracker.yaml: colour: unknown key"),
-        (GOOD.replace('url: "http://127.0.0.1/feed.xml"', 'url: "x", fetch: 1'), "sources[0].fetch: unknown key"),
+        (
+            GOOD.replace('url: "http://127.0.0.1/feed.xml"', 'url: "x", fetch: 1'),
+            "sources[0].fetch: unknown key",
+        ),
         (GOOD.replace("type: rss", "type: gopher"), "sources[0]: unknown source type"),
-        (GOOD + "crawl: {download_timeout: soon}\n", "crawl.download_timeout: Input should be a valid number"),
+        (
+            GOOD + "crawl: {download_timeout: soon}\n",
+            "crawl.download_timeout: Input should be a valid number",
+        ),
         ("sources: []\n", "keywords: required key is missing"),
         (GOOD.replace("name: feed", "name: Bad Name"), "sources[0].name: Value error"),
         ("keywords: [unclosed\n", "invalid YAML (line"),
@@ -82,7 +88,9 @@ def test_shipped_config_is_valid() -> None:
     config = load_config(REPO / "config" / "tracker.yaml")
     names = {s.name for s in config.sources}
     assert {"naver", "msit"} <= names
-    assert any(s.type == "rss" and "news.google.com" in s.url for s in config.sources if s.type == "rss")
+    assert any(
+        s.type == "rss" and "news.google.com" in s.url for s in config.sources if s.type == "rss"
+    )
     assert config.source("msit").official
 
 

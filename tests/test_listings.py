@@ -54,7 +54,7 @@ def test_clean_api_text_adds_no_spaces_where_highlights_were() -> None:
 
 
 @pytest.mark.parametrize(
-    "body", [b"{\"items\": [", b"", b"[1,2]", b"{\"total\": 3}", "{\"items\": []}".encode("utf-16")]
+    "body", [b'{"items": [', b"", b"[1,2]", b'{"total": 3}', '{"items": []}'.encode("utf-16")]
 )
 def test_malformed_api_json_is_a_listing_error(body: bytes) -> None:
     with pytest.raises(ListingError):
@@ -63,7 +63,9 @@ def test_malformed_api_json_is_a_listing_error(body: bytes) -> None:
 
 def test_api_error_message_uses_naver_error_shape() -> None:
     body = json.dumps({"errorMessage": "Authentication failed", "errorCode": "024"}).encode()
-    assert api_error_message(401, body) == "Naver API HTTP 401: Authentication failed (errorCode 024)"
+    assert (
+        api_error_message(401, body) == "Naver API HTTP 401: Authentication failed (errorCode 024)"
+    )
     assert api_error_message(500, b"<html>oops</html>").startswith("Naver API HTTP 500: <html>")
 
 
@@ -102,7 +104,7 @@ def test_feed_items_become_leads() -> None:
 
 
 @pytest.mark.parametrize(
-    "body", [b"", b"<html><body><h1>Service unavailable</h1>", b"\x00\x01garbage", b"{\"json\": 1}"]
+    "body", [b"", b"<html><body><h1>Service unavailable</h1>", b"\x00\x01garbage", b'{"json": 1}']
 )
 def test_not_a_feed_is_a_listing_error(body: bytes) -> None:
     with pytest.raises(ListingError):
@@ -121,7 +123,11 @@ def test_euc_kr_feed_decodes() -> None:
         ("publisher_rss/chosun_rss_2016-09.xml", 50, None),
         ("publisher_rss/euckr_blog_rss_ittrend.egloos.com_2005.xml", 10, None),
         ("publisher_rss/euckr_blog_rss_blog.empas.com_2005.xml", None, None),
-        ("google_news_rss/gnews_search_en-US_q-bears-ears-monument_92items_2026-07-14.xml", 92, None),
+        (
+            "google_news_rss/gnews_search_en-US_q-bears-ears-monument_92items_2026-07-14.xml",
+            92,
+            None,
+        ),
         ("google_news_rss/gnews_search_en-GB_q-brent-crude_6items_2026-08-05.xml", 6, None),
         ("google_news_rss/gnews_top_ja-JP_prettified-by-bs4_2024-02-06.xml", None, None),
     ],
@@ -151,6 +157,11 @@ def test_decode_old_style_google_news_link() -> None:
         "https://news.google.com/rss/articles/"
         "CBMiN2h0dHBzOi8vd3d3LmFzYWhpLmNvbS9hcnRpY2xlcy9BU1MyNTZIR1ZTMjRVVElMMDBYLmh0bWzSAQA?oc=5"
     )
-    assert decode_google_news_link(link) == "https://www.asahi.com/articles/ASS256HGVS24UTIL00X.html"
-    assert decode_google_news_link("https://news.google.com/rss/articles/CBMiAU_yqLOpaque?oc=5") is None
+    assert (
+        decode_google_news_link(link) == "https://www.asahi.com/articles/ASS256HGVS24UTIL00X.html"
+    )
+    assert (
+        decode_google_news_link("https://news.google.com/rss/articles/CBMiAU_yqLOpaque?oc=5")
+        is None
+    )
     assert decode_google_news_link("https://example.com/rss/articles/x") is None

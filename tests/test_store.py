@@ -110,7 +110,9 @@ def test_rewritten_wire_copy_joins_the_same_story(db: Database) -> None:
     rewrite = BODY.replace("공개했다", "발표했다").replace("계획이다", "방침이다")
     unrelated = "통신사 한 곳이 새 요금제를 내놨다. 데이터 제공량을 늘리고 가격은 그대로 뒀다. " * 4
     with db.begin() as session:
-        first = store_article(session, prepare_article(parsed("https://a.example/1"), HOSTS), source)
+        first = store_article(
+            session, prepare_article(parsed("https://a.example/1"), HOSTS), source
+        )
         second = store_article(
             session, prepare_article(parsed("https://b.example/2", body=rewrite), HOSTS), source
         )
@@ -125,7 +127,12 @@ def test_unique_constraints_are_the_guarantee(db: Database) -> None:
     with pytest.raises(IntegrityError), db.begin() as session:
         for i in range(2):
             session.add(
-                Article(canonical_url=f"https://x.example/{i}", content_hash="f" * 64, title="t", body="b")
+                Article(
+                    canonical_url=f"https://x.example/{i}",
+                    content_hash="f" * 64,
+                    title="t",
+                    body="b",
+                )
             )
     with pytest.raises(IntegrityError), db.begin() as session:
         for i in range(2):
@@ -144,7 +151,9 @@ def test_unique_constraints_are_the_guarantee(db: Database) -> None:
 def test_datetimes_round_trip_as_aware_utc(db: Database) -> None:
     source = _source(db)
     with db.begin() as session:
-        outcome = store_article(session, prepare_article(parsed("https://a.example/t"), HOSTS), source)
+        outcome = store_article(
+            session, prepare_article(parsed("https://a.example/t"), HOSTS), source
+        )
     with db.begin() as session:
         article = session.get(Article, outcome.article_id)
         assert article is not None

@@ -27,7 +27,10 @@ def test_normalize_body_removes_dateline_bylines_captions_and_copyright() -> Non
         "김가상 기자 kim@example.com\n"
         "<저작권자 ⓒ 가상뉴스, 무단전재 및 재배포 금지>\n"
     )
-    assert normalize_body(raw) == "과기정통부가 정예팀 평가 결과를 내놓았다.\n두 번째 문단은 공백이 많다."
+    assert (
+        normalize_body(raw)
+        == "과기정통부가 정예팀 평가 결과를 내놓았다.\n두 번째 문단은 공백이 많다."
+    )
 
 
 def test_normalize_body_composes_hangul_to_nfc() -> None:

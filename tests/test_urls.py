@@ -12,10 +12,16 @@ NAVER_HOSTS = ("n.news.naver.com", "news.naver.com", "m.news.naver.com", "127.0.
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("HTTPS://WWW.Example.COM:443/a/b/?utm_source=naver&utm_medium=x#top", "https://www.example.com/a/b"),
+        (
+            "HTTPS://WWW.Example.COM:443/a/b/?utm_source=naver&utm_medium=x#top",
+            "https://www.example.com/a/b",
+        ),
         ("http://example.com:80/news?b=2&a=1", "http://example.com/news?a=1&b=2"),
         ("http://example.com:8080//x//y/", "http://example.com:8080/x/y"),
-        ("https://example.com/view?idxno=123&fbclid=zz&from=rss", "https://example.com/view?idxno=123"),
+        (
+            "https://example.com/view?idxno=123&fbclid=zz&from=rss",
+            "https://example.com/view?idxno=123",
+        ),
         ("https://example.com/", "https://example.com/"),
     ],
 )
@@ -46,10 +52,15 @@ def test_naver_article_id_variants(url: str) -> None:
 def test_naver_article_id_rejects_other_hosts_and_shapes() -> None:
     assert naver_article_id("https://example.com/mnews/article/009/0005614000", NAVER_HOSTS) is None
     assert naver_article_id("https://n.news.naver.com/main/ranking", NAVER_HOSTS) is None
-    assert naver_article_id("https://news.naver.com/main/read.naver?oid=9&aid=1", NAVER_HOSTS) is None
+    assert (
+        naver_article_id("https://news.naver.com/main/read.naver?oid=9&aid=1", NAVER_HOSTS) is None
+    )
 
 
 def test_naver_canonical_and_domains() -> None:
-    assert naver_canonical_url("421", "0008770777") == "https://n.news.naver.com/mnews/article/421/0008770777"
+    assert (
+        naver_canonical_url("421", "0008770777")
+        == "https://n.news.naver.com/mnews/article/421/0008770777"
+    )
     assert is_under_domain("https://www.korea.kr/briefing/x", ["korea.kr"])
     assert not is_under_domain("https://notkorea.kr/x", ["korea.kr"])

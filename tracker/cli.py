@@ -262,12 +262,10 @@ def _print_crawl_summary(rows: list[tuple[Any, ...]], quiet: bool) -> None:
         console.print(table)
     for name, status, *_counts, messages in rows:
         if status in {"failed", "skipped"} and messages:
-            err_console.print(f"{name}: {status}: {messages[0]}", highlight=False, markup=False)
+            click.echo(f"{name}: {status}: {messages[0]}", err=True)
         elif status in {"partial", "interrupted"} and messages:
             more = f" (+{len(messages) - 1} more)" if len(messages) > 1 else ""
-            err_console.print(
-                f"{name}: {status}: {messages[0]}{more}", highlight=False, markup=False
-            )
+            click.echo(f"{name}: {status}: {messages[0]}{more}", err=True)
 
 
 # ---------------------------------------------------------------------------- articles

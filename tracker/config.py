@@ -213,7 +213,8 @@ def format_validation_error(path: Path, exc: ValidationError) -> str:
     errors = exc.errors()
     for error in errors:
         if any(
-            len(other["loc"]) > len(error["loc"]) and other["loc"][: len(error["loc"])] == error["loc"]
+            len(other["loc"]) > len(error["loc"])
+            and other["loc"][: len(error["loc"])] == error["loc"]
             for other in errors
         ):
             # A container error caused by a bad element (e.g. "too short" after the element

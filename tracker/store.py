@@ -142,7 +142,7 @@ def store_article(
     existing = _find_duplicate(session, article)
     if existing is not None:
         article_id, reason = existing
-        attach_urls(session, article_id, article.urls)
+        attach_urls(session, article_id, _as_aliases(article.urls))
         attach_source(session, article_id, source_id)
         return StoreOutcome("duplicate", article_id, reason, _story_of(session, article_id))
     parsed = article.parsed
@@ -175,13 +175,18 @@ def store_article(
         if existing is None:
             raise
         article_id, reason = existing
-        attach_urls(session, article_id, article.urls)
+        attach_urls(session, article_id, _as_aliases(article.urls))
         attach_source(session, article_id, source_id)
         return StoreOutcome("duplicate", article_id, reason + " (concurrent)")
     row.story_id = _assign_story(session, row.id, signature, near or NearDuplicateSettings())
     attach_urls(session, row.id, article.urls)
     attach_source(session, row.id, source_id)
     return StoreOutcome("new", row.id, "new", row.story_id)
+
+
+def _as_aliases(urls: dict[str, str]) -> dict[str, str]:
+    """Return a duplicate's URLs for the stored article: its own canonical URL is an alias."""
+    return {url: "alias" if kind == "canonical" else kind for url, kind in urls.items()}
 
 
 def _find_duplicate(session: Session, article: PreparedArticle) -> tuple[int, str] | None:

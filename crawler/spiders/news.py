@@ -93,11 +93,11 @@ class NewsSpider(scrapy.Spider):
         client_secret = os.environ.get(source.client_secret_env, "")
         if not client_id or not client_secret:
             reason = (
-                f"skipped: set {source.client_id_env} and {source.client_secret_env} "
+                f"set {source.client_id_env} and {source.client_secret_env} "
                 "to use the Naver Search API"
             )
             self.context.source_run(source.name).skipped_reason = reason
-            logger.warning("[%s] %s", source.name, reason)
+            logger.warning("[%s] skipped: %s", source.name, reason)
             return
         headers = {"X-Naver-Client-Id": client_id, "X-Naver-Client-Secret": client_secret}
         for query in source.queries:

@@ -1,0 +1,151 @@
+"""lxml helpers shared by page objects: parsing, readable text from a subtree, meta tags."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+from lxml import etree, html
+from lxml.html import HtmlElement
+
+__all__ = [
+    "BLOCK_TAGS",
+    "NON_TEXT_TAGS",
+    "HtmlElement",
+    "class_xpath",
+    "clean_lines",
+    "first_text",
+    "meta_map",
+    "parse_document",
+    "readable_text",
+    "strip_trailing_boilerplate",
+]
+
+# Tags whose start and end break a line, as a browser would render them.
+BLOCK_TAGS = frozenset(
+    {
+        "address", "article", "aside", "blockquote", "dd", "div", "dl", "dt", "figcaption",
+        "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main",
+        "nav", "ol", "p", "pre", "section", "table", "tbody", "td", "th", "thead", "tr", "ul",
+    }
+)  # fmt: skip
+# Tags that never hold article prose.
+NON_TEXT_TAGS = frozenset(
+    {
+        "audio", "button", "canvas", "embed", "form", "iframe", "img", "input", "noscript",
+        "object", "picture", "script", "select", "source", "style", "svg", "template",
+        "textarea", "video",
+    }
+)  # fmt: skip
+
+_XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*\?>")
+# Lines that end Korean articles without being part of them: copyright notices
+# ("ⓒ 뉴스1", "<저작권자(c) 연합뉴스 …>", "[Copyright © YTN …]") and promotion links
+# ("▶ 네이버 메인에서 구독하기", "[구독하기]").
+_TRAILING_BOILERPLATE_RE = re.compile(
+    r"^[\[<(]?\s*(?:[©ⓒ]|\(c\)|copyright\b|저작권자|무단\s?전재|[▶☞▷►])"
+    r"|^\[[^\]]*(?:구독|바로가기)[^\]]*\]$",
+    re.IGNORECASE,
+)
+_SPACE_RE = re.compile(r"\s+")
+_HTML_PARSER = html.HTMLParser(remove_comments=False, remove_pis=True)
+
+
+def parse_document(text: str) -> HtmlElement:
+    """Return the root <html> element of a (possibly broken or truncated) HTML document.
+
+    Raises ``ValueError`` when there is no element at all.
+    """
+    # lxml refuses str input that still carries an encoding declaration.
+    text = _XML_DECL_RE.sub("", text, count=1)
+    try:
+        root: HtmlElement = html.document_fromstring(text, parser=_HTML_PARSER)
+    except etree.ParserError as exc:  # "Document is empty"
+        raise ValueError(str(exc)) from exc
+    return root
+
+
+def class_xpath(name: str) -> str:
+    """Return an XPath predicate body matching elements whose class list contains ``name``."""
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+
+
+def clean_lines(lines: Iterable[str]) -> list[str]:
+    """Return lines with whitespace runs collapsed, ends stripped and blank lines dropped."""
+    out = []
+    for line in lines:
+        cleaned = " ".join(line.split())
+        if cleaned:
+            out.append(cleaned)
+    return out
+
+
+def strip_trailing_boilerplate(lines: list[str]) -> list[str]:
+    """Return ``lines`` without trailing copyright and promotion lines."""
+    end = len(lines)
+    while end and _TRAILING_BOILERPLATE_RE.match(lines[end - 1]):
+        end -= 1
+    return lines[:end]
+
+
+def _walk(el: HtmlElement, out: list[str], skip: Callable[[HtmlElement], bool] | None) -> None:
+    for child in el:
+        tag = child.tag
+        if not isinstance(tag, str):  # comment or processing instruction: keep only its tail
+            if child.tail:
+                out.append(_SPACE_RE.sub(" ", child.tail))
+            continue
+        if tag in NON_TEXT_TAGS or (skip is not None and skip(child)):
+            pass
+        elif tag == "br":
+            out.append("\n")
+        else:
+            block = tag in BLOCK_TAGS
+            if block:
+                out.append("\n")
+            if child.text:
+                out.append(_SPACE_RE.sub(" ", child.text))
+            _walk(child, out, skip)
+            if block:
+                out.append("\n")
+        if child.tail:
+            out.append(_SPACE_RE.sub(" ", child.tail))
+
+
+def readable_text(el: HtmlElement, skip: Callable[[HtmlElement], bool] | None = None) -> str:
+    """Return the visible text under ``el``: one paragraph per line, no blank lines.
+
+    Source newlines are only whitespace (as in a browser); ``<br>`` and block elements end a
+    line. Elements for which ``skip`` returns true are left out, but their tail text is kept.
+    """
+    out: list[str] = []
+    if el.text:
+        out.append(_SPACE_RE.sub(" ", el.text))
+    _walk(el, out, skip)
+    return "\n".join(clean_lines("".join(out).split("\n")))
+
+
+def first_text(nodes: Iterable[HtmlElement | str]) -> str | None:
+    """Return the first non-empty, whitespace-collapsed text among elements or strings."""
+    for node in nodes:
+        value = node if isinstance(node, str) else node.text_content()
+        value = " ".join(value.split())
+        if value:
+            return value
+    return None
+
+
+_META_XPATH = etree.XPath("//meta[@content]")
+
+
+def meta_map(root: HtmlElement) -> dict[str, str]:
+    """Return meta tags as ``{lowercased property/name/itemprop: content}``, first one wins."""
+    metas: dict[str, str] = {}
+    for meta in _META_XPATH(root):
+        key = meta.get("property") or meta.get("name") or meta.get("itemprop")
+        if not key:
+            continue
+        content = " ".join(meta.get("content", "").split())
+        if content:
+            metas.setdefault(key.strip().lower(), content)
+    return metas
