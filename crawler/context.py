@@ -10,9 +10,10 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from tracker.archive import NearDuplicateSettings
 from tracker.config import Config, load_config
 from tracker.db import Database
-from tracker.store import NearDuplicateSettings, get_or_create_source
+from tracker.store import get_or_create_source
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -49,7 +50,7 @@ class TrackerContext:
         self.near = NearDuplicateSettings(
             threshold=config.dedupe.near_duplicate_threshold,
             permutations=config.dedupe.minhash_permutations,
-            bands=config.dedupe.minhash_bands,
+            band_rows=config.dedupe.minhash_band_rows,
         )
         self._progress = os.environ.get(PROGRESS_ENV) == "1"
 
@@ -97,7 +98,11 @@ def get_context(crawler: Crawler) -> TrackerContext:
     if context is None:
         settings = crawler.settings
         config = load_config(settings.get("TRACKER_CONFIG"))
-        database = Database(config.database_url)
+        # The tracker CLI migrates before it starts a crawl and says so; `scrapy crawl` alone
+        # checks (and applies) migrations here.
+        database = Database(
+            config.database_url, migrate=not settings.getbool("TRACKER_SCHEMA_READY")
+        )
         run_group = settings.get("TRACKER_RUN_GROUP") or str(uuid.uuid4())
         context = TrackerContext(config, database, run_group, crawler)
         setattr(crawler, _ATTRIBUTE, context)

@@ -17,3 +17,7 @@ class ArticleItem:
     sources: list[str] = field(default_factory=list)
     seen_urls: list[str] = field(default_factory=list)
     prepared: PreparedArticle | None = None
+
+    def __repr__(self) -> str:
+        # Scrapy logs dropped items with repr(); a whole article body per line drowns the log.
+        return f"<ArticleItem {self.article.url} from {','.join(self.sources) or self.source}>"

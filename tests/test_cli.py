@@ -10,12 +10,13 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from tracker.archive import store_article
 from tracker.article import ParsedArticle
 from tracker.articles import prepare_article
 from tracker.cli import cli
 from tracker.config import load_config
 from tracker.db import Database
-from tracker.store import get_or_create_source, store_article
+from tracker.store import get_or_create_source
 
 KST = timezone(timedelta(hours=9))
 

@@ -11,17 +11,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from tracker.archive import LeadKeys, Pending, store_article, store_batch, triage_leads
 from tracker.article import ParsedArticle
 from tracker.articles import prepare_article
 from tracker.db import Database
 from tracker.models import Article, ArticleSource, ArticleUrl
-from tracker.store import (
-    find_article_by_urls,
-    get_or_create_source,
-    record_fetch_failure,
-    skip_reason,
-    store_article,
-)
+from tracker.store import get_or_create_source, record_fetch_failure
 
 HOSTS = ("n.news.naver.com", "news.naver.com")
 KST = timezone(timedelta(hours=9))
@@ -90,7 +85,8 @@ def test_duplicate_by_content_hash_under_unrelated_url(db: Database) -> None:
     with db.begin() as session:
         outcome = store_article(session, prepare_article(copy, HOSTS), source)
         assert outcome.status == "duplicate" and outcome.reason == "content_hash"
-        assert find_article_by_urls(session, ["https://b.example/other-path"]) == outcome.article_id
+        [triage] = triage_leads(session, [LeadKeys(["https://b.example/other-path"])], 3, "k")
+        assert triage.known_article_id == outcome.article_id
 
 
 def test_duplicate_by_naver_id_from_legacy_url(db: Database) -> None:
@@ -164,9 +160,56 @@ def test_failed_and_filtered_urls_are_skipped_until_limit_or_keyword_change(db: 
     with db.begin() as session:
         for _ in range(2):
             record_fetch_failure(session, "https://dead.example/x?utm_source=a", "HTTP 404", True)
-        assert skip_reason(session, "https://dead.example/x", 3, "k1") is None
+        assert skip(session, "https://dead.example/x", "k1") is None
         record_fetch_failure(session, "https://dead.example/x", "HTTP 404", True)
-        assert skip_reason(session, "https://dead.example/x", 3, "k1") == "failed"
+        assert skip(session, "https://dead.example/x", "k1") == "failed"
         record_fetch_failure(session, "https://off.example/y", "k1", True, kind="filtered")
-        assert skip_reason(session, "https://off.example/y", 3, "k1") == "filtered"
-        assert skip_reason(session, "https://off.example/y", 3, "k2") is None
+        assert skip(session, "https://off.example/y", "k1") == "filtered"
+        assert skip(session, "https://off.example/y", "k2") is None
+
+
+def skip(session: object, url: str, filter_key: str) -> str | None:
+    return triage_leads(session, [LeadKeys([url])], 3, filter_key)[0].skip  # type: ignore[arg-type]
+
+
+def test_batch_dedupes_within_itself_and_against_the_database(db: Database) -> None:
+    source, other = _source(db, "feed"), _source(db, "api")
+    first = prepare_article(parsed("https://a.example/1"), HOSTS)
+    same_hash = prepare_article(
+        parsed("https://b.example/2", body="[가상일보 김가상 기자] " + BODY), HOSTS
+    )
+    naver = prepare_article(
+        parsed("https://n.news.naver.com/mnews/article/001/0000000007", body=BODY + " 다른 문장."),
+        HOSTS,
+    )
+    naver_again = prepare_article(
+        parsed(
+            "https://news.naver.com/main/read.naver?oid=001&aid=0000000007", body=BODY + " 또 다른."
+        ),
+        HOSTS,
+    )
+    with db.begin() as session:
+        outcomes = store_batch(
+            session,
+            [
+                Pending(first, [source]),
+                Pending(same_hash, [other]),
+                Pending(naver, [source]),
+                Pending(naver_again, [other]),
+            ],
+        )
+    assert [o.status for o in outcomes] == ["new", "duplicate", "new", "duplicate"]
+    assert outcomes[1].article_id == outcomes[0].article_id and outcomes[1].reason == "content_hash"
+    assert outcomes[3].article_id == outcomes[2].article_id and outcomes[3].reason == "naver_id"
+    # The wire copy and the Naver article are one story: near-duplicates within the batch.
+    assert outcomes[2].story_id == outcomes[0].article_id
+    with db.begin() as session:
+        again = store_batch(session, [Pending(first, [other]), Pending(naver, [other])])
+        assert [o.status for o in again] == ["duplicate", "duplicate"]
+        pairs = set(session.execute(select(ArticleSource.article_id, ArticleSource.source_id)))
+        assert pairs == {
+            (outcomes[0].article_id, source),
+            (outcomes[0].article_id, other),
+            (outcomes[2].article_id, source),
+            (outcomes[2].article_id, other),
+        }

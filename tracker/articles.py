@@ -6,7 +6,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from tracker.article import ParsedArticle
-from tracker.text import content_hash, normalize_body, normalize_text
+from tracker.text import (
+    content_hash,
+    minhash_signature,
+    normalize_body,
+    normalize_text,
+    signature_to_bytes,
+)
 from tracker.urls import canonical_url, naver_article_id, naver_canonical_url
 
 
@@ -22,17 +28,22 @@ class PreparedArticle:
     naver_id: tuple[str, str] | None
     # Every URL this article is known under (canonical forms) with its kind.
     urls: dict[str, str]
+    # MinHash signature of the body (packed), when computed where the article was prepared.
+    signature: bytes | None = None
 
 
 def prepare_article(
     parsed: ParsedArticle,
     naver_hosts: Iterable[str],
     seen_urls: Iterable[str] = (),
+    permutations: int | None = None,
 ) -> PreparedArticle:
     """Return the normalized article with its content hash, canonical URL and URL aliases.
 
     ``seen_urls`` are the other URLs that led here (an API ``link``/``originallink``, a feed
     link that redirected); they are recorded so later listings of them are known without a fetch.
+    With ``permutations`` the body's MinHash signature is computed too (CPU work that is best
+    done in the same worker process as the parsing).
     """
     hosts = tuple(naver_hosts)
     naver_id = (
@@ -56,6 +67,9 @@ def prepare_article(
         canonical_url=canonical,
         naver_id=naver_id,
         urls=urls,
+        signature=signature_to_bytes(minhash_signature(body, permutations))
+        if permutations
+        else None,
     )
 
 

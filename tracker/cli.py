@@ -192,7 +192,7 @@ def _run_crawl_with_progress(
     timeout: float | None,
 ) -> Any:
     if quiet or not is_interactive():
-        return run_crawl(config, sources, timeout=timeout)
+        return run_crawl(config, sources, timeout=timeout, schema_ready=True)
     columns = (
         TextColumn("{task.description:<28}"),
         BarColumn(),
@@ -229,7 +229,7 @@ def _run_crawl_with_progress(
                     task, description=f"{event['source']} [{event['status']}]", total=1, completed=1
                 )
 
-        return run_crawl(config, sources, on_event=on_event, timeout=timeout)
+        return run_crawl(config, sources, on_event=on_event, timeout=timeout, schema_ready=True)
 
 
 def _print_crawl_summary(rows: list[tuple[Any, ...]], quiet: bool) -> None:

@@ -44,10 +44,12 @@ class CrawlConfig(_Strict):
     download_timeout: float = Field(default=20.0, gt=0)
     retry_times: int = Field(default=2, ge=0, le=10)
     obey_robots_txt: bool = False
-    min_body_chars: int = Field(default=100, ge=0)
     # Permanent failures (404, 410, not-an-article) of one article URL are retried on later runs
     # up to this many times, then skipped, so a dead link does not fail every cron run forever.
     max_article_attempts: int = Field(default=3, ge=1)
+    # Worker processes that parse pages, normalize and hash them, off the reactor's thread.
+    # None: one fewer than the CPUs (at least 1); 0: parse inline in the crawl process.
+    parse_workers: int | None = Field(default=None, ge=0, le=64)
     # Hosts whose /article/{oid}/{aid} paths are Naver News articles (mirrors may be added).
     naver_hosts: tuple[str, ...] = (
         "n.news.naver.com",
@@ -65,12 +67,15 @@ class DedupeConfig(_Strict):
     # Jaccard similarity (word 5-shingles) above which two articles are one story (wire copies).
     near_duplicate_threshold: float = Field(default=0.7, gt=0, le=1)
     minhash_permutations: int = Field(default=128, ge=16, le=512)
-    minhash_bands: int = Field(default=32, ge=1)
+    # LSH: the signature is cut into bands of this many values; articles sharing one band are
+    # compared. 6 rows (21 bands of 128) makes pairs at Jaccard 0.7 candidates 93% of the time
+    # and unrelated pairs that share boilerplate (Jaccard 0.3) 1.5% of the time.
+    minhash_band_rows: int = Field(default=6, ge=1)
 
     @model_validator(mode="after")
-    def _bands_divide_permutations(self) -> DedupeConfig:
-        if self.minhash_permutations % self.minhash_bands:
-            raise ValueError("minhash_bands must divide minhash_permutations")
+    def _rows_fit_permutations(self) -> DedupeConfig:
+        if self.minhash_band_rows > self.minhash_permutations:
+            raise ValueError("minhash_band_rows cannot exceed minhash_permutations")
         return self
 
 

@@ -154,7 +154,7 @@ class ArticleBand(Base):
     """MinHash LSH band hashes, so near-duplicate candidates are an indexed query, not memory."""
 
     __tablename__ = "article_bands"
-    __table_args__ = (Index("ix_article_bands_band_hash", "band", "hash"),)
+    __table_args__ = (Index("ix_article_bands_hash", "hash"),)
 
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), primary_key=True)
     band: Mapped[int] = mapped_column(SmallInteger, primary_key=True)

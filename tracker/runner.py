@@ -51,6 +51,7 @@ def run_crawl(
     timeout: float | None = None,
     log_dir: Path | None = None,
     log_level: str = "INFO",
+    schema_ready: bool = False,
 ) -> CrawlResult:
     """Run one crawl subprocess to completion and return how it ended.
 
@@ -63,13 +64,16 @@ def run_crawl(
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"crawl-{run_group}.log"
     env = dict(os.environ)
-    env["TRACKER_PROGRESS"] = "1"
+    # Progress events cost a write per counter; only ask for them when someone listens.
+    env["TRACKER_PROGRESS"] = "1" if on_event is not None else "0"
     env.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
     env["TRACKER_CONFIG"] = str(config.path)
     # Resolved here: the child runs in the project root, where a relative SQLite path differs.
     env["TRACKER_DATABASE_URL"] = config.database_url
     argv = crawl_command(config, sources, run_group)
     argv += ["-s", f"LOG_FILE={log_path}", "-s", f"LOG_LEVEL={log_level}"]
+    if schema_ready:
+        argv += ["-s", "TRACKER_SCHEMA_READY=1"]
     logger.debug("Starting crawl: %s", " ".join(argv))
     try:
         # stderr (tracebacks, warnings printed before logging starts) joins the log file.

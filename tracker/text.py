@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import re
 import struct
 import unicodedata
+import zlib
 from collections.abc import Iterable
 
 import numpy as np
-from datasketch import MinHash
 
 # Lines that are never part of the story: copyright notices, reporter sign-offs, photo credits,
 # "related article" teasers. Matched against a whole normalized line.
@@ -102,9 +103,14 @@ def matches_keywords(text: str, any_of: Iterable[str], none_of: Iterable[str] = 
     독자 AI 파운데이션 interchangeably.
     """
     haystack = compact(text)
-    if any(compact(word) in haystack for word in none_of if word.strip()):
+    if any(word in haystack for word in _compact_words(tuple(none_of))):
         return False
-    return any(compact(word) in haystack for word in any_of if word.strip())
+    return any(word in haystack for word in _compact_words(tuple(any_of)))
+
+
+@functools.lru_cache(maxsize=64)
+def _compact_words(words: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(compact(word) for word in words if word.strip())
 
 
 def keyword_fingerprint(any_of: Iterable[str], none_of: Iterable[str] = ()) -> str:
@@ -124,7 +130,12 @@ def shingles(text: str, size: int = 3) -> set[bytes]:
 
 def minhash_signature(text: str, num_perm: int = 128) -> np.ndarray:
     """Return the MinHash signature (uint64 array) of ``text``'s word shingles."""
-    minhash = MinHash(num_perm=num_perm)
+    # crc32 (C, stable across processes) instead of datasketch's per-shingle sha1: signatures
+    # are stored, so the hash must not change between runs, and sha1 cost more than the rest.
+    # Imported here: datasketch pulls in scipy (0.3 s), which only the hashing workers need.
+    from datasketch import MinHash
+
+    minhash = MinHash(num_perm=num_perm, hashfunc=zlib.crc32)
     grams = shingles(text)
     if grams:
         minhash.update_batch(list(grams))
@@ -148,9 +159,10 @@ def estimated_jaccard(first: np.ndarray, second: np.ndarray) -> float:
     return float(np.count_nonzero(first == second)) / len(first)
 
 
-def band_hashes(signature: np.ndarray, bands: int) -> list[int]:
-    """Return one signed 64-bit hash per LSH band, storable in an indexed integer column."""
-    rows = len(signature) // bands
+def band_hashes(signature: np.ndarray, rows: int) -> list[int]:
+    """Return one signed 64-bit hash per LSH band of ``rows`` values (a trailing partial band
+    is dropped), storable in an indexed integer column."""
+    bands = len(signature) // rows
     result = []
     for band in range(bands):
         chunk = np.asarray(signature[band * rows : (band + 1) * rows], dtype="<u8").tobytes()

@@ -25,6 +25,10 @@ class ExtractionError(Exception):
         self.url = url
         self.reason = reason
 
+    def __reduce__(self) -> tuple[type[ExtractionError], tuple[str, str]]:
+        # Picklable with both arguments, so errors cross the parser worker-process boundary.
+        return (type(self), (self.url, self.reason))
+
 
 class NotAnArticle(ExtractionError):
     """The page holds no article: a listing or section page, an empty shell, card news."""

@@ -1,1 +1,1 @@
-"""Item pipelines: thin glue around tracker functions (prepare, keyword filter, store)."""
+"""Item pipelines: thin glue around tracker functions (keyword filter, store)."""

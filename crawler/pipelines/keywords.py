@@ -21,7 +21,7 @@ class KeywordFilterPipeline:
 
     def process_item(self, item: ArticleItem) -> ArticleItem:
         prepared = item.prepared
-        assert prepared is not None, "PreparePipeline must run first"
+        assert prepared is not None, "the spider prepares every item"
         keywords = self.context.config.keywords
         if matches_keywords(f"{prepared.title}\n{prepared.body}", keywords.any, keywords.none):
             return item

@@ -1,48 +1,110 @@
-"""StorePipeline: one transaction per item; the database decides new vs duplicate."""
+"""StorePipeline: buffers articles and hands them, in batches, to the archive writer process."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem
-from sqlalchemy.exc import SQLAlchemyError
+from twisted.internet import task
 
 from crawler.context import TrackerContext, get_context
 from crawler.items import ArticleItem
-from tracker.store import attach_source, clear_fetch_failure, store_article
+from crawler.work import WorkerPool
+from crawler.writer import WriteFailed, close_writer, open_writer, write_batch
+from tracker.archive import Pending
 
 logger = logging.getLogger(__name__)
 
 
 class StorePipeline:
-    def __init__(self, context: TrackerContext) -> None:
+    """Store articles in batches of ``batch_size`` (or every ``interval`` seconds).
+
+    One transaction per batch, in a writer process (``writers=1``) or inline (``writers=0``).
+    At most ``max_pending`` batches wait for the writer; beyond that process_item waits, so a
+    slow database slows the crawl instead of filling memory. Everything buffered is stored
+    before the spider closes, SIGTERM included.
+    """
+
+    def __init__(
+        self,
+        context: TrackerContext,
+        batch_size: int = 100,
+        interval: float = 2.0,
+        writers: int = 1,
+        max_pending: int = 4,
+    ) -> None:
         self.context = context
+        self.batch_size = batch_size
+        self.interval = interval
+        self.max_pending = max_pending
+        self.writer = WorkerPool(writers, open_writer, (context.config.database_url,))
+        self.buffer: list[ArticleItem] = []
+        self.pending: set[asyncio.Task[None]] = set()
+        self._timer: task.LoopingCall | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
-        return cls(get_context(crawler))
-
-    def process_item(self, item: ArticleItem) -> ArticleItem:
-        prepared = item.prepared
-        assert prepared is not None, "PreparePipeline must run first"
-        source_ids = [self.context.source_run(name).source_id for name in item.sources]
-        try:
-            with self.context.db.begin() as session:
-                outcome = store_article(session, prepared, source_ids[0], self.context.near)
-                for source_id in source_ids[1:]:
-                    attach_source(session, outcome.article_id, source_id)
-                clear_fetch_failure(session, [item.article.url, *item.seen_urls])
-        except SQLAlchemyError as exc:
-            self.context.error(item.source, f"{item.article.url}: database error: {exc}")
-            raise DropItem(f"could not store {item.article.url}") from exc
-        self.context.count(item.source, outcome.status)
-        logger.info(
-            "[%s] %s article %s (%s): %s",
-            item.source,
-            outcome.status,
-            outcome.article_id,
-            outcome.reason,
-            prepared.canonical_url,
+        return cls(
+            get_context(crawler),
+            batch_size=crawler.settings.getint("TRACKER_STORE_BATCH", 100),
+            interval=crawler.settings.getfloat("TRACKER_STORE_INTERVAL", 2.0),
+            writers=crawler.settings.getint("TRACKER_STORE_WRITERS", 1),
         )
+
+    def open_spider(self) -> None:
+        self._timer = task.LoopingCall(self._flush_soon)
+        self._timer.start(self.interval, now=False)
+
+    async def process_item(self, item: ArticleItem) -> ArticleItem:
+        assert item.prepared is not None, "the spider prepares every item"
+        self.buffer.append(item)
+        if len(self.buffer) >= self.batch_size:
+            self._flush_soon()
+            while len(self.pending) > self.max_pending:
+                await asyncio.wait(self.pending, return_when=asyncio.FIRST_COMPLETED)
         return item
+
+    async def close_spider(self) -> None:
+        # The engine closes pipelines before it sends spider_closed, so RunRecorder's final
+        # counts include this last batch.
+        if self._timer is not None and self._timer.running:
+            self._timer.stop()
+        self._flush_soon()
+        while self.pending:
+            await asyncio.wait(self.pending)
+        self.writer.close()
+        close_writer()
+
+    def _flush_soon(self) -> None:
+        """Hand the buffered items to the writer as one batch."""
+        if not self.buffer:
+            return
+        items, self.buffer = self.buffer, []
+        job = asyncio.ensure_future(self._store(items))
+        self.pending.add(job)
+        job.add_done_callback(self.pending.discard)
+
+    async def _store(self, items: list[ArticleItem]) -> None:
+        batch = [
+            Pending(item.prepared, [self.context.source_run(n).source_id for n in item.sources])
+            for item in items
+            if item.prepared is not None
+        ]
+        fetched = [u for item in items for u in (item.article.url, *item.seen_urls)]
+        try:
+            outcomes = await self.writer.run(write_batch, batch, self.context.near, fetched)
+        except WriteFailed as exc:
+            for item in items:
+                self.context.error(item.source, f"{item.article.url}: {exc}")
+            return
+        for item, outcome in zip(items, outcomes, strict=True):
+            self.context.count(item.source, outcome.status)
+            logger.debug(
+                "[%s] %s article %s (%s): %s",
+                item.source,
+                outcome.status,
+                outcome.article_id,
+                outcome.reason,
+                item.article.url,
+            )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,21 +16,15 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.context import TrackerContext, get_context
-from crawler.extractors import parse_article
 from crawler.extractors.base import ExtractionError, NotAnArticle, RetryPage
 from crawler.items import ArticleItem
-from crawler.listings import Lead, ListingError
-from crawler.listings.feeds import is_google_news_link, parse_feed
+from crawler.listings import Lead, ListingError, feeds
+from crawler.listings.feeds import is_google_news_link
 from crawler.listings.naver_api import api_error_message, api_url, parse_api_page
+from crawler.work import PageJob, WorkerPool, default_workers, process_page
+from tracker.archive import LeadKeys, attach_sources, triage_leads
 from tracker.config import NaverApiSource, RssSource
-from tracker.store import (
-    attach_source,
-    find_article_by_urls,
-    get_listing_state,
-    record_fetch_failure,
-    save_listing_state,
-    skip_reason,
-)
+from tracker.store import get_listing_state, record_fetch_failure, save_listing_state
 from tracker.text import keyword_fingerprint, matches_keywords
 from tracker.urls import canonical_url, naver_article_id
 
@@ -66,9 +60,12 @@ class NewsSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.context = get_context(crawler)
+        workers = spider.context.config.crawl.parse_workers
+        spider.pages = WorkerPool(default_workers() if workers is None else workers)
         return spider
 
     context: TrackerContext
+    pages: WorkerPool
 
     # ----------------------------------------------------------------- listing
 
@@ -136,16 +133,12 @@ class NewsSpider(scrapy.Spider):
             self.context.error(source.name, f"{query!r} start={start}: {exc}")
             return
         run.listing_ok += 1
-        new_leads = 0
-        for lead in page.leads:
-            request = self._lead(source.name, lead)
-            if request is not None:
-                new_leads += 1
-                yield request
+        requests = self._leads(source.name, page.leads)
+        yield from requests
         next_start = start + source.display
         # Newest first: a page with nothing new means everything older is known too.
         if (
-            new_leads
+            requests
             and len(page.leads) >= source.display
             and next_start <= min(source.max_start, page.total)
         ):
@@ -172,14 +165,15 @@ class NewsSpider(scrapy.Spider):
             meta={"source": source.name, "handle_httpstatus_list": [304]},
         )
 
-    def parse_feed(self, response: Response, source: RssSource) -> Iterable[Request]:
+    async def parse_feed(self, response: Response, source: RssSource) -> AsyncIterator[Request]:
         run = self.context.source_run(source.name)
         if response.status == 304:
             run.listing_ok += 1
             logger.info("[%s] feed not modified", source.name)
             return
         try:
-            leads = parse_feed(response.body, _headers(response))
+            # feedparser is CPU-heavy on long feeds: parse in a worker, like the pages.
+            leads = await self.pages.run(feeds.parse_feed, response.body, _headers(response))
         except ListingError as exc:
             run.listing_failed += 1
             self.context.error(source.name, f"{source.url}: {exc}")
@@ -194,16 +188,17 @@ class NewsSpider(scrapy.Spider):
                 _header(response, "Last-Modified"),
             )
         keywords = self.context.config.keywords
+        wanted = []
         for lead in leads:
-            if not source.fetch_all and not matches_keywords(
+            if source.fetch_all or matches_keywords(
                 f"{lead.title}\n{lead.summary}", keywords.any, keywords.none
             ):
+                wanted.append(lead)
+            else:
                 self.context.count(source.name, "listed")
                 self.context.count(source.name, "filtered")
-                continue
-            request = self._lead(source.name, lead)
-            if request is not None:
-                yield request
+        for request in self._leads(source.name, wanted):
+            yield request
 
     def listing_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
@@ -213,27 +208,57 @@ class NewsSpider(scrapy.Spider):
 
     # ----------------------------------------------------------------- articles
 
-    def _lead(self, source: str, lead: Lead) -> Request | None:
-        """Return a request for a lead's article, or None when it is known or in flight."""
-        self.context.count(source, "listed")
-        urls = [lead.url, *lead.alt_urls]
-        naver_hosts = self.context.config.crawl.naver_hosts
-        naver_id = next(filter(None, (naver_article_id(u, naver_hosts) for u in urls)), None)
-        fetch_url = lead.url
-        with self.context.db.begin() as session:
-            known = find_article_by_urls(session, urls, naver_id)
-            if known is not None:
-                attach_source(session, known, self.context.source_run(source).source_id)
-                self.context.count(source, "duplicate")
-                return None
-            skip = skip_reason(
-                session, fetch_url, self.context.config.crawl.max_article_attempts, self.filter_key
+    def _leads(self, source: str, leads: Sequence[Lead]) -> list[Request]:
+        """Return requests for the leads' articles that are neither stored nor in flight.
+
+        One transaction checks the whole listing page; leads of stored articles only record
+        that this source listed them.
+        """
+        if not leads:
+            return []
+        self.context.count(source, "listed", len(leads))
+        config = self.context.config
+        keys = [
+            LeadKeys(
+                urls=(lead.url, *lead.alt_urls),
+                naver_id=next(
+                    filter(
+                        None,
+                        (
+                            naver_article_id(u, config.crawl.naver_hosts)
+                            for u in (lead.url, *lead.alt_urls)
+                        ),
+                    ),
+                    None,
+                ),
             )
-            if skip is not None:
-                logger.debug("[%s] not fetching %s again: %s before", source, fetch_url, skip)
-                self.context.count(source, "filtered" if skip == "filtered" else "skipped")
-                return None
-        key = canonical_url(fetch_url)
+            for lead in leads
+        ]
+        source_id = self.context.source_run(source).source_id
+        with self.context.db.begin() as session:
+            triage = triage_leads(session, keys, config.crawl.max_article_attempts, self.filter_key)
+            attach_sources(
+                session,
+                [(t.known_article_id, source_id) for t in triage if t.known_article_id is not None],
+            )
+        requests = []
+        for lead, key, verdict in zip(leads, keys, triage, strict=True):
+            if verdict.known_article_id is not None:
+                self.context.count(source, "duplicate")
+            elif verdict.skip is not None:
+                logger.debug(
+                    "[%s] not fetching %s again: %s before", source, lead.url, verdict.skip
+                )
+                self.context.count(source, "filtered" if verdict.skip == "filtered" else "skipped")
+            else:
+                request = self._article_request(source, lead.url, key.urls)
+                if request is not None:
+                    requests.append(request)
+        return requests
+
+    def _article_request(self, source: str, url: str, urls: Sequence[str]) -> Request | None:
+        """Return the article request, or None when this run already asked for the URL."""
+        key = canonical_url(url)
         pending = self.pending.get(key)
         if pending is not None:
             # Another source asked for the same article in this run: record it, fetch once.
@@ -244,43 +269,55 @@ class NewsSpider(scrapy.Spider):
             return None
         self.pending[key] = PendingArticle(sources=[source], seen_urls=set(urls))
         return Request(
-            fetch_url,
+            url,
             callback=self.parse_article,
             errback=self.article_failed,
             dont_filter=True,
             meta={"source": source, "pending_key": key},
         )
 
-    def parse_article(self, response: Response) -> Iterable[ArticleItem | Request]:
+    async def parse_article(self, response: Response) -> AsyncIterator[ArticleItem | Request]:
         source = response.meta["source"]
         pending = self.pending.get(response.meta["pending_key"])
         self.context.count(source, "fetched")
         if is_google_news_link(response.url):
             self._article_error(response.url, source, "Google News link did not resolve", True)
             return
+        seen = set(pending.seen_urls) if pending else set()
+        seen.add(response.request.url if response.request else response.url)
+        job = PageJob(
+            url=response.url,
+            body=response.body,
+            headers=_headers(response),
+            naver_hosts=self.context.config.crawl.naver_hosts,
+            seen_urls=sorted(seen),
+            permutations=self.context.near.permutations,
+        )
         try:
-            parsed = parse_article(response.url, response.body, _headers(response))
+            prepared = await self.pages.run(process_page, job)
         except RetryPage as exc:
             retry = get_retry_request(response.request, spider=self, reason="retry_page")
             if retry is not None:
                 yield retry
                 return
-            self._article_error(response.url, source, str(exc), False)
+            self._article_error(response.url, source, exc.reason, False)
             return
         except NotAnArticle as exc:
-            self._article_error(response.url, source, str(exc), True)
+            self._article_error(response.url, source, exc.reason, True)
             return
         except ExtractionError as exc:
-            self._article_error(response.url, source, str(exc), False)
+            self._article_error(response.url, source, exc.reason, False)
             return
-        seen = set(pending.seen_urls) if pending else set()
-        seen.add(response.request.url if response.request else response.url)
         yield ArticleItem(
-            article=parsed,
+            article=prepared.parsed,
             source=source,
             sources=list(pending.sources) if pending else [source],
             seen_urls=sorted(seen),
+            prepared=prepared,
         )
+
+    def closed(self, reason: str) -> None:
+        self.pages.close()
 
     def article_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]

@@ -28,7 +28,7 @@ from tracker.world.search import matches, parse_query, squash
 FEED_LIMIT = 30
 GNEWS_LIMIT = 100
 GEN_FEED_DEFAULT = 100
-GEN_FEED_MAX = 1000
+GEN_FEED_MAX = 5000
 # Storyline articles reused by the failure routes.
 WRONG_CHARSET_ARTICLE = "d4-kyungje-stage1-wire"
 BROKEN_ARTICLE = "d4-digitalpost-stage1-wire"
@@ -430,13 +430,15 @@ class Router:
             )
         except ValueError:
             return responses.html("<h1>bad offset/limit</h1>", status=400)
+        # ?layout=naver links the Naver-layout copies instead of the publisher pages.
+        layout = "naver" if (params.get("layout") or [""])[0] == "naver" else "publisher"
         generated = self.generated
         newest = generated.count - 1
         indexes = range(newest - offset, max(newest - offset - limit, -1), -1)
         items = []
         for index in indexes:
             doc = generated.doc(index)
-            url = f"{request.base}/gen/publisher/{index}"
+            url = f"{request.base}/gen/{layout}/{index}"
             items.append(
                 feeds.item_for(
                     title=doc.title,

@@ -24,7 +24,8 @@ Routes (all relative to ``base_url``; "day-filtered" = only articles with day �
 ``GET /v1/search/{other}``                     404 ``SE05``
 ``GET /gen/naver/{i}``                         generated Naver page i < N (see generator.py
 ``GET /gen/publisher/{i}``                     for which indexes are duplicates)
-``GET /gen/feed.xml?offset=&limit=``           RSS of generated articles, newest first
+``GET /gen/feed.xml?offset=&limit=[&layout=]``  RSS of generated articles, newest first
+                                               (limit ≤ 5000; layout=naver links Naver pages)
 ``GET /gen/v1/search/news.json``               the API over generated articles
 ``GET /fail/404|500|429``                      error statuses (429 has ``Retry-After: 1``)
 ``GET /fail/hang``                             never answers (≤ 30 s); released by ``stop()``

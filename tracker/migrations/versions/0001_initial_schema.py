@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 15:29:04.397047
+Create Date: 2026-11-22 15:50:24.774093
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("article_id", "band", name=op.f("pk_article_bands")),
     )
     with op.batch_alter_table("article_bands", schema=None) as batch_op:
-        batch_op.create_index("ix_article_bands_band_hash", ["band", "hash"], unique=False)
+        batch_op.create_index("ix_article_bands_hash", ["hash"], unique=False)
 
     op.create_table(
         "article_sources",
@@ -215,7 +215,7 @@ def downgrade() -> None:
 
     op.drop_table("article_sources")
     with op.batch_alter_table("article_bands", schema=None) as batch_op:
-        batch_op.drop_index("ix_article_bands_band_hash")
+        batch_op.drop_index("ix_article_bands_hash")
 
     op.drop_table("article_bands")
     op.drop_table("listing_states")

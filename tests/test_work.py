@@ -1,0 +1,74 @@
+"""Worker processes: parsing and storing give the same results in a pool as inline."""
+
+from __future__ import annotations
+
+import asyncio
+import pickle
+from pathlib import Path
+
+import pytest
+
+from crawler.extractors.base import NotAnArticle, RetryPage
+from crawler.work import PageJob, WorkerPool, process_page
+from crawler.writer import WriteFailed, close_writer, open_writer, write_batch
+from tracker.archive import NearDuplicateSettings, Pending
+from tracker.db import Database
+from tracker.store import get_or_create_source
+
+FIXTURE = Path(__file__).parent / "fixtures" / "pages" / "NaverArticlePage" / "mnews_current"
+
+
+def job(body: bytes) -> PageJob:
+    return PageJob(
+        url="https://n.news.naver.com/mnews/article/001/0000000001",
+        body=body,
+        headers={"Content-Type": "text/html; charset=utf-8"},
+        naver_hosts=("n.news.naver.com",),
+        seen_urls=("https://pub.example/1",),
+        permutations=128,
+    )
+
+
+def test_extraction_errors_survive_pickling() -> None:
+    error = pickle.loads(pickle.dumps(NotAnArticle("https://x/1", "listing page")))
+    assert isinstance(error, NotAnArticle) and error.url == "https://x/1"
+    assert error.reason == "listing page"
+
+
+def test_pool_and_inline_give_the_same_article_and_errors() -> None:
+    body = (FIXTURE / "input.html").read_bytes()
+    inline = WorkerPool(0)
+    pool = WorkerPool(1)
+    try:
+        here = asyncio.run(inline.run(process_page, job(body)))
+        there = asyncio.run(pool.run(process_page, job(body)))
+        assert here == there
+        assert here.signature is not None and len(here.signature) == 128 * 8
+        assert "https://pub.example/1" in here.urls
+        with pytest.raises(RetryPage):
+            asyncio.run(pool.run(process_page, job(b"   ")))
+    finally:
+        pool.close()
+
+
+def test_writer_stores_a_batch_and_reports_database_errors(tmp_path: Path) -> None:
+    from crawler.extractors import parse_article
+    from tracker.articles import prepare_article
+
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    database = Database(url)
+    with database.begin() as session:
+        source = get_or_create_source(session, "s", "rss", False).id
+    body = (FIXTURE / "input.html").read_bytes()
+    article = prepare_article(parse_article(job(body).url, body, None), ("n.news.naver.com",))
+    open_writer(url)
+    try:
+        outcomes = write_batch([Pending(article, [source])], NearDuplicateSettings(), [])
+        assert [o.status for o in outcomes] == ["new"]
+        again = write_batch([Pending(article, [source])], NearDuplicateSettings(), [])
+        assert [o.status for o in again] == ["duplicate"]
+        with pytest.raises(WriteFailed, match="after 3 attempts: FOREIGN KEY"):
+            write_batch([Pending(article, [999])], NearDuplicateSettings(), [])
+    finally:
+        close_writer()
+        database.dispose()
