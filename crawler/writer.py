@@ -9,16 +9,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from tracker.archive import NearDuplicateSettings, Pending, StoreOutcome, store_batch
 from tracker.db import Database
+from tracker.facts import extract_facts
+from tracker.facts.entities import Entities, load_entities
+from tracker.factstore import replace_facts
 from tracker.store import clear_fetch_failure
 
 logger = logging.getLogger(__name__)
 
 _database: Database | None = None
+_entities: Entities | None = None
 RETRIES = 3
 
 
@@ -26,27 +32,32 @@ class WriteFailed(Exception):
     """A batch could not be stored; the message says why (picklable, unlike driver errors)."""
 
 
-def open_writer(database_url: str) -> None:
-    """Open this process's database connection (a worker initializer)."""
-    global _database
+def open_writer(database_url: str, entities_path: str) -> None:
+    """Open this process's database connection and load the entities (a worker initializer)."""
+    global _database, _entities
     _database = Database(database_url, migrate=False)
+    _entities = load_entities(Path(entities_path))
 
 
 def write_batch(
     batch: Sequence[Pending], near: NearDuplicateSettings, fetched_urls: Sequence[str]
 ) -> list[StoreOutcome]:
-    """Store ``batch`` in one transaction and forget the fetch failures of ``fetched_urls``.
+    """Store ``batch`` and the facts of its new articles in one transaction, and forget the
+    fetch failures of ``fetched_urls``.
 
     A batch that races another crawler process (IntegrityError on a unique constraint) is
     retried in a new transaction, where the other process's rows are then found as duplicates.
     """
-    if _database is None:
+    if _database is None or _entities is None:
         raise WriteFailed("writer used before open_writer()")
     last_error = ""
     for attempt in range(1, RETRIES + 1):
         try:
             with _database.begin() as session:
                 outcomes = store_batch(session, batch, near)
+                for pending, outcome in zip(batch, outcomes, strict=True):
+                    if outcome.status == "new":
+                        _store_facts(session, outcome.article_id, pending, _entities)
                 clear_fetch_failure(session, fetched_urls)
             return outcomes
         except IntegrityError as exc:
@@ -55,6 +66,18 @@ def write_batch(
         except SQLAlchemyError as exc:
             raise WriteFailed(f"database error: {exc}") from None
     raise WriteFailed(f"could not store the batch after {RETRIES} attempts: {last_error}")
+
+
+def _store_facts(session: Session, article_id: int, pending: Pending, entities: Entities) -> None:
+    article = pending.article
+    facts = extract_facts(
+        article.title,
+        article.body,
+        article.parsed.published_at,
+        entities,
+        language=article.parsed.language,
+    )
+    replace_facts(session, article_id, facts)
 
 
 def close_writer() -> None:

@@ -391,6 +391,8 @@ def test_proxy_environment_is_honoured(tmp_path: Path, world: NewsWorld) -> None
             "crawl",
             "--source",
             "proxied",
+            "--source",
+            "msit",
             env={"http_proxy": proxy_url, "no_proxy": "127.0.0.1,localhost"},
         )
     finally:
@@ -398,6 +400,9 @@ def test_proxy_environment_is_honoured(tmp_path: Path, world: NewsWorld) -> None
     # Proxied requests carry the absolute URL in the request line.
     assert "http://feeds.example.invalid/f.xml" in seen
     assert "http://feeds.example.invalid/a/1" in seen
+    # no_proxy: the local world's feed was fetched directly, never through the proxy.
+    assert not any("127.0.0.1" in path for path in seen)
+    assert world.requests["/rss/msit.xml"] == 1
 
 
 def test_scrapy_crawl_works_from_the_repo_root(tmp_path: Path, world: NewsWorld) -> None:
@@ -444,3 +449,58 @@ def test_crawl_progress_events_are_json_lines(tmp_path: Path, world: NewsWorld) 
     assert any(e["event"] == "count" and e["counter"] == "listed" for e in events)
     assert events[-1]["event"] == "finished" and events[-1]["status"] == "ok"
     json.dumps(events)
+
+
+def test_facts_are_extracted_during_the_crawl_and_reextract_reproduces_them(
+    tmp_path: Path, world: NewsWorld
+) -> None:
+    config = make_config(tmp_path, world)
+    world.set_day(4)
+    assert run_tracker(config, "crawl").returncode == 0
+    result = run_tracker(config, "facts", "--json", "--type", "stage_outcome")
+    assert result.returncode == 0, result.stderr
+    facts = json.loads(result.stdout)
+    asserted_out = {
+        f["subject"]
+        for f in facts
+        if f["modality"] == "asserted" and f["values"]["status"] == "eliminated"
+    }
+    # Day 4's official results eliminate two teams; day 3's rumour names one of them. Nothing
+    # from day 2's speculation ("누가 탈락할지") is an asserted elimination of anyone else.
+    assert asserted_out == {"네이버클라우드", "NC AI"}, facts
+    assert all(f["sentence"] and f["extractor_version"] for f in facts)
+    advanced = {
+        f["subject"]
+        for f in facts
+        if f["values"]["status"] == "advanced" and f["modality"] == "asserted"
+    }
+    assert {"LG AI연구원", "SK텔레콤", "업스테이지"} <= advanced
+    everything = json.loads(run_tracker(config, "facts", "--json", "--limit", "10000").stdout)
+    again = run_tracker(config, "reextract")
+    assert again.returncode == 0 and f"{len(everything)} now" in again.stdout, again.stdout
+    after = json.loads(run_tracker(config, "facts", "--json", "--limit", "10000").stdout)
+    key = lambda f: (f["article_id"], f["type"], f["subject"], f["start"], json.dumps(f["values"]))  # noqa: E731
+    assert sorted(map(key, after)) == sorted(map(key, everything))
+
+
+def test_crawl_into_postgresql(tmp_path: Path, world: NewsWorld, postgres_url: str) -> None:
+    """The same crawl with PostgreSQL as the store: stored once, re-run fetches no article."""
+    config = make_config(tmp_path, world)
+    world.set_day(4)
+    env = {"TRACKER_DATABASE_URL": postgres_url}
+    first = run_tracker(config, "crawl", env=env)
+    assert first.returncode == 0, first.stdout + first.stderr
+    db = Database(postgres_url)
+    with db.begin() as session:
+        count = session.scalar(select(func.count()).select_from(Article))
+        titles = list(session.scalars(select(Article.title)))
+        assert count and len(titles) == len(set(titles))
+    world.reset_counts()
+    again = run_tracker(config, "crawl", env=env)
+    assert again.returncode == 0, again.stderr
+    assert article_fetches(world) == 0
+    with db.begin() as session:
+        assert session.scalar(select(func.count()).select_from(Article)) == count
+    facts = json.loads(run_tracker(config, "facts", "--json", env=env).stdout)
+    assert any(f["modality"] == "asserted" for f in facts)
+    db.dispose()

@@ -61,7 +61,7 @@ def test_writer_stores_a_batch_and_reports_database_errors(tmp_path: Path) -> No
         source = get_or_create_source(session, "s", "rss", False).id
     body = (FIXTURE / "input.html").read_bytes()
     article = prepare_article(parse_article(job(body).url, body, None), ("n.news.naver.com",))
-    open_writer(url)
+    open_writer(url, str(Path(__file__).resolve().parents[1] / "config" / "entities.yaml"))
     try:
         outcomes = write_batch([Pending(article, [source])], NearDuplicateSettings(), [])
         assert [o.status for o in outcomes] == ["new"]

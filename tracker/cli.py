@@ -25,6 +25,9 @@ from tracker.export import (
     export_articles,
     query_articles,
 )
+from tracker.facts import EXTRACTOR_VERSION, FACT_TYPES
+from tracker.facts.entities import load_entities
+from tracker.factstore import fact_to_dict, query_facts, reextract_all
 from tracker.output import console, err_console, is_interactive, setup_logging
 from tracker.runner import log_tail, run_crawl
 from tracker.store import last_runs, runs_in_group
@@ -255,7 +258,9 @@ def _print_crawl_summary(rows: list[tuple[Any, ...]], quiet: bool) -> None:
             "errors",
         ):
             table.add_column(
-                column, justify="right" if column not in {"source", "status"} else "left"
+                column,
+                justify="right" if column not in {"source", "status"} else "left",
+                no_wrap=column == "source",  # names are identifiers: never cut them
             )
         for name, status, *counts, _messages in rows:
             table.add_row(name, status, *(str(c) for c in counts))
@@ -381,6 +386,64 @@ def sources(state: State, as_json: bool) -> None:
             (run.get("message") or "")[:60],
         )
     console.print(table)
+
+
+# ---------------------------------------------------------------------------- facts
+
+
+@cli.command()
+@click.option(
+    "--article", "article_id", type=int, default=None, metavar="ID", help="Only this article."
+)
+@click.option(
+    "--type", "fact_type", type=click.Choice(FACT_TYPES), default=None, help="Only this fact type."
+)
+@click.option("--limit", type=click.IntRange(min=1), default=200, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.pass_obj
+@handle_errors
+def facts(
+    state: State, article_id: int | None, fact_type: str | None, limit: int, as_json: bool
+) -> None:
+    """Show extracted facts with their evidence sentence and modality."""
+    with state.db.begin() as session:
+        rows = query_facts(session, article_id, fact_type, limit)
+        data = [fact_to_dict(row) for row in rows]
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    table = Table(show_lines=True)
+    for column in ("article", "type", "subject", "values", "modality", "evidence"):
+        table.add_column(column)
+    for item in data:
+        values = ", ".join(f"{k}={v}" for k, v in item["values"].items() if v is not None)
+        table.add_row(
+            str(item["article_id"]),
+            item["type"],
+            item["subject"],
+            values,
+            item["modality"],
+            item["sentence"],
+        )
+    console.print(table)
+    console.print(f"{len(data)} fact(s)")
+
+
+@cli.command()
+@click.pass_obj
+@handle_errors
+def reextract(state: State) -> None:
+    """Re-run fact extraction over every stored article (after a config or code change).
+
+    Articles are untouched; each article's facts are replaced and carry the extractor version.
+    """
+    entities = load_entities(state.config.entities_path)
+    with state.db.begin() as session:
+        summary = reextract_all(session, entities)
+    console.print(
+        f"re-extracted {summary.articles} article(s): {summary.facts_before} fact(s) before, "
+        f"{summary.facts_after} now (extractor {EXTRACTOR_VERSION})"
+    )
 
 
 def main() -> None:

@@ -188,6 +188,12 @@ def load_config(path: str | Path | None = None) -> Config:
         raise ConfigError(format_validation_error(config_path, exc)) from None
     if not config.entities_path.is_file():
         raise ConfigError(f"{config_path}: entities: file not found: {config.entities_path}")
+    from tracker.facts.entities import EntitiesError, load_entities
+
+    try:
+        load_entities(config.entities_path)
+    except EntitiesError as exc:
+        raise ConfigError(str(exc)) from None
     return config
 
 

@@ -38,7 +38,11 @@ class StorePipeline:
         self.batch_size = batch_size
         self.interval = interval
         self.max_pending = max_pending
-        self.writer = WorkerPool(writers, open_writer, (context.config.database_url,))
+        self.writer = WorkerPool(
+            writers,
+            open_writer,
+            (context.config.database_url, str(context.config.entities_path)),
+        )
         self.buffer: list[ArticleItem] = []
         self.pending: set[asyncio.Task[None]] = set()
         self._timer: task.LoopingCall | None = None
