@@ -238,11 +238,20 @@ class Router:
         return responses.conditional(response, request.headers, self.catalog.now(day), salt)
 
     def _rss(self, request: Request, settings: WorldSettings, match: re.Match[str]) -> Response:
-        publisher = self._publisher(match.group(1))
+        return self._publisher_feed(request, settings, match.group(1), atom=False)
+
+    def _atom(self, request: Request, settings: WorldSettings, match: re.Match[str]) -> Response:
+        return self._publisher_feed(request, settings, match.group(1), atom=True)
+
+    def _publisher_feed(
+        self, request: Request, settings: WorldSettings, key: str, *, atom: bool
+    ) -> Response:
+        """Return one outlet's RSS (in its own charset) or Atom (UTF-8) feed."""
+        publisher = self._publisher(key)
         if publisher is None:
             return responses.not_found()
         articles = self.catalog.by_publisher(publisher.key, settings.day)[:FEED_LIMIT]
-        body = feeds.render_rss(
+        body = (feeds.render_atom if atom else feeds.render_rss)(
             publisher,
             [feeds.article_item(a, request.base) for a in articles],
             base=request.base,
@@ -252,26 +261,10 @@ class Router:
         return self._feed_response(
             request,
             body,
-            "application/rss+xml",
-            publisher.charset.upper(),
+            "application/atom+xml" if atom else "application/rss+xml",
+            "UTF-8" if atom else publisher.charset.upper(),
             f"day={settings.day}",
             settings.day,
-        )
-
-    def _atom(self, request: Request, settings: WorldSettings, match: re.Match[str]) -> Response:
-        publisher = self._publisher(match.group(1))
-        if publisher is None:
-            return responses.not_found()
-        articles = self.catalog.by_publisher(publisher.key, settings.day)[:FEED_LIMIT]
-        body = feeds.render_atom(
-            publisher,
-            [feeds.article_item(a, request.base) for a in articles],
-            base=request.base,
-            now=self.catalog.now(settings.day),
-            self_url=f"{request.base}{request.path}",
-        )
-        return self._feed_response(
-            request, body, "application/atom+xml", "UTF-8", f"day={settings.day}", settings.day
         )
 
     def _google_news(self, request: Request, settings: WorldSettings, _: re.Match[str]) -> Response:
