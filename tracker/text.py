@@ -120,25 +120,46 @@ def keyword_fingerprint(any_of: Iterable[str], none_of: Iterable[str] = ()) -> s
     return "filtered:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
-def shingles(text: str, size: int = 3) -> set[bytes]:
-    """Return the set of word ``size``-grams of ``text`` (UTF-8 encoded), for MinHash."""
+# Multipliers that combine three word hashes into one shingle hash (odd, so no bits are lost).
+_SHINGLE_MULTIPLIERS = (np.uint64(0x9E3779B1), np.uint64(0x85EBCA77), np.uint64(1))
+
+
+def shingle_hashes(text: str, size: int = 3) -> np.ndarray:
+    """Return the distinct 32-bit hashes of ``text``'s word ``size``-grams (casefolded).
+
+    Each word is hashed once (crc32: C code, stable across processes, which stored signatures
+    need) and the n-gram hashes are combined with numpy, instead of building and hashing a
+    string per shingle in Python.
+    """
     words = _WORD_RE.findall(text.casefold())
+    if not words:
+        return np.empty(0, dtype=np.uint64)
+    hashes = np.fromiter(
+        (zlib.crc32(word.encode("utf-8")) for word in words), dtype=np.uint64, count=len(words)
+    )
     if len(words) < size:
-        return {" ".join(words).encode("utf-8")} if words else set()
-    return {" ".join(words[i : i + size]).encode("utf-8") for i in range(len(words) - size + 1)}
+        combined = np.uint64(0)
+        for value in hashes:
+            combined = combined * _SHINGLE_MULTIPLIERS[0] + value
+        return np.array([combined & np.uint64(0xFFFFFFFF)], dtype=np.uint64)
+    count = len(words) - size + 1
+    combined = np.zeros(count, dtype=np.uint64)
+    for offset in range(size):
+        multiplier = _SHINGLE_MULTIPLIERS[offset] if offset < len(_SHINGLE_MULTIPLIERS) else 1
+        combined = combined * np.uint64(31) + hashes[offset : offset + count] * multiplier
+    return np.unique(combined & np.uint64(0xFFFFFFFF))
 
 
 def minhash_signature(text: str, num_perm: int = 128) -> np.ndarray:
-    """Return the MinHash signature (uint64 array) of ``text``'s word shingles."""
-    # crc32 (C, stable across processes) instead of datasketch's per-shingle sha1: signatures
-    # are stored, so the hash must not change between runs, and sha1 cost more than the rest.
+    """Return the MinHash signature (uint64 array) of ``text``'s word 3-shingles."""
     # Imported here: datasketch pulls in scipy (0.3 s), which only the hashing workers need.
     from datasketch import MinHash
 
-    minhash = MinHash(num_perm=num_perm, hashfunc=zlib.crc32)
-    grams = shingles(text)
-    if grams:
-        minhash.update_batch(list(grams))
+    # The shingles arrive already hashed, so datasketch's hash function is the identity.
+    minhash = MinHash(num_perm=num_perm, hashfunc=int)
+    hashes = shingle_hashes(text)
+    if len(hashes):
+        minhash.update_batch(hashes.tolist())
     return np.asarray(minhash.hashvalues, dtype=np.uint64)
 
 
