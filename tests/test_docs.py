@@ -31,7 +31,7 @@ def config_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
     for name, field in model.model_fields.items():
         if name == "path":
             continue
-        key = f"{prefix}{name}"
+        key = f"{prefix}{field.alias or name}"
         annotation = field.annotation
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             keys.extend(config_keys(annotation, key + "."))

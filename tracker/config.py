@@ -79,6 +79,61 @@ class DedupeConfig(_Strict):
         return self
 
 
+IMMEDIATE_KINDS = (
+    "team_selected",
+    "team_advanced",
+    "team_eliminated",
+    "team_added",
+    "team_not_selected",
+    "team_withdrew",
+)
+
+
+class SmtpConfig(_Strict):
+    host: str = "localhost"
+    port: int = Field(default=25, ge=1, le=65535)
+    # none: plain SMTP; starttls: upgrade after EHLO; ssl: TLS from the first byte (port 465).
+    security: Literal["none", "starttls", "ssl"] = "none"
+    username: str | None = None
+    # Name of the environment variable holding the password (never the password itself).
+    password_env: str = "TRACKER_SMTP_PASSWORD"
+    timeout: float = Field(default=30.0, gt=0)
+
+
+class ImmediateConfig(_Strict):
+    # Change kinds mailed at once (when confirmed); other kinds go into the daily digest.
+    kinds: tuple[str, ...] = IMMEDIATE_KINDS
+    # Also mail a change when it is first reported, clearly marked unconfirmed.
+    on_report: bool = False
+
+
+class DigestConfig(_Strict):
+    enabled: bool = True
+    # Hour of the day (KST) after which the day's digest is sent.
+    hour: int = Field(default=8, ge=0, le=23)
+
+
+class AlertsConfig(_Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    enabled: bool = True
+    smtp: SmtpConfig = SmtpConfig()
+    sender: str = Field(default="dokpamo-tracker <tracker@localhost>", alias="from")
+    to: tuple[str, ...] = ()
+    immediate: ImmediateConfig = ImmediateConfig()
+    digest: DigestConfig = DigestConfig()
+    # A failed send stays pending and is retried on later runs, waiting
+    # retry_base_seconds * 2**(attempts-1) (capped at a day), up to max_attempts.
+    max_attempts: int = Field(default=8, ge=1)
+    retry_base_seconds: float = Field(default=60.0, ge=0)
+
+
+class TrackingConfig(_Strict):
+    # A change is confirmed when an official source asserts it, or when this many independent
+    # publishers do (near-duplicate wire copies and Naver/publisher copies count once).
+    min_publishers: int = Field(default=2, ge=1)
+
+
 class _SourceBase(_Strict):
     name: str
     enabled: bool = True
@@ -123,6 +178,8 @@ class Config(_Strict):
     crawl: CrawlConfig = CrawlConfig()
     dedupe: DedupeConfig = DedupeConfig()
     official_domains: tuple[str, ...] = ("korea.kr", "msit.go.kr")
+    tracking: TrackingConfig = TrackingConfig()
+    alerts: AlertsConfig = AlertsConfig()
     sources: tuple[SourceConfig, ...] = Field(min_length=1)
     path: Path = Path(".")
 

@@ -241,3 +241,78 @@ class FactRow(Base):
 
     def __repr__(self) -> str:
         return f"<Fact {self.id} {self.type} {self.subject} {self.modality}>"
+
+
+class Change(Base):
+    """One change of the competition's state; rows are appended and upgraded, never deleted.
+
+    ``key`` identifies the change (kind, subject, stage, after) so that re-processing or
+    reading the same story from many outlets records it exactly once.
+    """
+
+    __tablename__ = "changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    subject: Mapped[str] = mapped_column(String(200), index=True)
+    stage: Mapped[str | None] = mapped_column(String(50))
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)
+    # reported (one independent source) | confirmed (official, or N independent publishers)
+    # | retracted (contradicted by official or corroborated facts)
+    confidence: Mapped[str] = mapped_column(String(20))
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    confirmed_at: Mapped[datetime | None]
+    retracted_at: Mapped[datetime | None]
+    # Recorded during a baseline or backfill: part of the history, never alerted.
+    silent: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    evidence: Mapped[list[ChangeEvidence]] = relationship(
+        back_populates="change", cascade="all, delete-orphan", order_by="ChangeEvidence.id"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Change {self.id} {self.kind} {self.subject} {self.confidence}>"
+
+
+class ChangeEvidence(Base):
+    """An article (and its sentence) that asserts a change."""
+
+    __tablename__ = "change_evidence"
+    __table_args__ = (UniqueConstraint("change_id", "article_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    change_id: Mapped[int] = mapped_column(ForeignKey("changes.id"), index=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"))
+    fact_id: Mapped[int | None] = mapped_column(ForeignKey("facts.id", ondelete="SET NULL"))
+    url: Mapped[str] = mapped_column(String(2048))
+    publisher: Mapped[str | None] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(Text)
+    sentence: Mapped[str] = mapped_column(Text)
+    official: Mapped[bool] = mapped_column(Boolean, default=False)
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    change: Mapped[Change] = relationship(back_populates="evidence")
+
+
+class AlertOutbox(Base):
+    """One e-mail to send for one change (or digest) and one recipient: sent exactly once."""
+
+    __tablename__ = "alert_outbox"
+    __table_args__ = (UniqueConstraint("change_id", "recipient", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    change_id: Mapped[int | None] = mapped_column(ForeignKey("changes.id"), index=True)
+    recipient: Mapped[str] = mapped_column(String(320))
+    # immediate | unconfirmed | digest | operator
+    kind: Mapped[str] = mapped_column(String(20))
+    # pending | sending | sent | failed (gave up)
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    message_id: Mapped[str | None] = mapped_column(String(300))
+    subject: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
