@@ -239,6 +239,12 @@ def test_outcome_modality(entities: Entities, body: str, expected: tuple) -> Non
         ("독파모 1차 발표회", "5개 정예팀 가운데 첫 번째 탈락팀이 어디가 될지 관심이 쏠린다."),
         ("독파모 1차 발표회", "정부는 5개 팀 중 1곳만 탈락시킬 계획이다."),
         ("독파모 1차 발표회", "업계는 누가 탈락할지 주목하고 있다."),
+        # Denials and hearsay (found on the local news world's day 3).
+        ('NC AI "1차 평가 탈락 통보 받은 적 없다"…과기정통부 "결과 확정 전"', ""),
+        (
+            "독파모 1차 평가 관련 입장",
+            "1차 단계평가에서 NC AI가 탈락한다는 일부 보도에 대해 회사와 정부가 선을 그었다.",
+        ),
     ],
 )
 def test_announcements_and_questions_are_not_eliminations(
