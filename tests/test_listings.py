@@ -165,3 +165,9 @@ def test_decode_old_style_google_news_link() -> None:
         is None
     )
     assert decode_google_news_link("https://example.com/rss/articles/x") is None
+
+
+def test_empty_feed_is_not_an_error_with_or_without_headers() -> None:
+    empty = b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>x</title></channel></rss>'
+    assert parse_feed(empty) == []
+    assert parse_feed(empty, {"Content-Type": "application/rss+xml; charset=utf-8"}) == []

@@ -33,6 +33,16 @@ def test_normalize_body_removes_dateline_bylines_captions_and_copyright() -> Non
     )
 
 
+def test_normalize_body_keeps_story_paragraphs_that_start_like_boilerplate() -> None:
+    paragraphs = [
+        "□ 네이버클라우드는 총점 80점을 받았으나 독자성 기준을 충족하지 못해 탈락했다.",
+        "▲ 이 문단은 글머리표로 ▲를 쓰는 매체의 본문이다. " * 5,
+        "네이버 구독 이벤트와는 상관없이, 정부는 네이버클라우드와 카카오의 참여를 검토했다. " * 3,
+    ]
+    assert normalize_body("\n".join(paragraphs)).splitlines() == [p.strip() for p in paragraphs]
+    assert normalize_body("▶ 네이버에서 가상일보 구독하기\n본문.") == "본문."
+
+
 def test_normalize_body_composes_hangul_to_nfc() -> None:
     decomposed = "\u1100\u1161\u11a8"  # 각 as jamo
     assert normalize_body(decomposed) == "각"

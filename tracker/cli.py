@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -15,7 +15,9 @@ from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
 from tracker import __version__
+from tracker.changes import change_to_dict, current_state, query_changes
 from tracker.config import Config, load_config
+from tracker.cycle import track
 from tracker.db import Database, current_revision, head_revision, upgrade
 from tracker.errors import TrackerError
 from tracker.export import (
@@ -28,6 +30,7 @@ from tracker.export import (
 from tracker.facts import EXTRACTOR_VERSION, FACT_TYPES
 from tracker.facts.entities import load_entities
 from tracker.factstore import fact_to_dict, query_facts, reextract_all
+from tracker.models import Change
 from tracker.output import console, err_console, is_interactive, setup_logging
 from tracker.runner import log_tail, run_crawl
 from tracker.store import last_runs, runs_in_group
@@ -154,8 +157,16 @@ def crawl(state: State, sources: tuple[str, ...], timeout: float | None) -> None
     config = state.config
     for name in sources:
         config.source(name)
-    selected = list(sources) or [s.name for s in config.sources if s.enabled]
     state.db  # noqa: B018 - migrate before the child process starts, so errors show here
+    code = _crawl_and_summarize(state, sources, timeout)
+    if code:
+        sys.exit(code)
+
+
+def _crawl_and_summarize(state: State, sources: tuple[str, ...], timeout: float | None) -> int:
+    """Run the crawl subprocess, print its per-source summary, return the exit code."""
+    config = state.config
+    selected = list(sources) or [s.name for s in config.sources if s.enabled]
     result = _run_crawl_with_progress(config, sources, selected, state.quiet, timeout)
     with state.db.begin() as session:
         runs = runs_in_group(session, result.run_group)
@@ -183,8 +194,7 @@ def crawl(state: State, sources: tuple[str, ...], timeout: float | None) -> None
     failed = [name for name, status, *_ in rows if status in {"failed", "partial", "interrupted"}]
     if result.timed_out:
         err_console.print(f"crawl stopped after {timeout} s (timeout)")
-    if failed or result.returncode != 0:
-        sys.exit(EXIT_PARTIAL)
+    return EXIT_PARTIAL if failed or result.returncode != 0 else EXIT_OK
 
 
 def _run_crawl_with_progress(
@@ -444,6 +454,201 @@ def reextract(state: State) -> None:
         f"re-extracted {summary.articles} article(s): {summary.facts_before} fact(s) before, "
         f"{summary.facts_after} now (extractor {EXTRACTOR_VERSION})"
     )
+
+
+# ---------------------------------------------------------------------------- tracking
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@cli.command()
+@click.option("--source", "sources", multiple=True, metavar="NAME", help="Only this source.")
+@click.option("--timeout", type=float, default=None, metavar="SECONDS")
+@click.option("--baseline", is_flag=True, help="Record what is found as history, without alerts.")
+@click.pass_obj
+@handle_errors
+def run(state: State, sources: tuple[str, ...], timeout: float | None, baseline: bool) -> None:
+    """One cycle: crawl → facts → state → changes → alerts.
+
+    The first run on a database records the current state without alerting. Exit code 1 when
+    some source failed (the rest of the cycle still runs on what was stored).
+    """
+    config = state.config
+    for name in sources:
+        config.source(name)
+    state.db  # noqa: B018 - migrate before the crawl starts
+    crawl_code = _crawl_and_summarize(state, sources, timeout)
+    entities = load_entities(config.entities_path)
+    with state.db.begin() as session:
+        result, silent = track(session, config, entities, _now(), baseline=baseline)
+        changes = {c.id: c for c in query_changes(session)}
+        lines = [
+            f"{label} #{cid} {changes[cid].kind} {changes[cid].subject} "
+            f"{changes[cid].stage or ''} → {changes[cid].after} ({changes[cid].confidence})"
+            for label, ids in (
+                ("new", result.new),
+                ("confirmed", result.confirmed),
+                ("retracted", result.retracted),
+            )
+            for cid in ids
+        ]
+    note = " (baseline: recorded without alerts)" if silent else ""
+    console.print(
+        f"changes: {len(result.new)} new, {len(result.confirmed)} confirmed, "
+        f"{len(result.retracted)} retracted{note}",
+        highlight=False,
+    )
+    if not state.quiet:
+        for line in lines:
+            console.print("  " + line, highlight=False, markup=False)
+    if crawl_code:
+        sys.exit(crawl_code)
+
+
+@cli.command()
+@click.pass_obj
+@handle_errors
+def baseline(state: State) -> None:
+    """Crawl and record the current state as history, without alerting."""
+    ctx = click.get_current_context()
+    ctx.invoke(run, sources=(), timeout=None, baseline=True)
+
+
+@cli.command()
+@click.pass_obj
+@handle_errors
+def rebuild(state: State) -> None:
+    """Recompute the state from stored facts and record any change not yet in the log."""
+    entities = load_entities(state.config.entities_path)
+    with state.db.begin() as session:
+        result, silent = track(session, state.config, entities, _now())
+    console.print(
+        f"state rebuilt: {len(result.new)} new, {len(result.confirmed)} confirmed, "
+        f"{len(result.retracted)} retracted change(s)" + (" (silent)" if silent else "")
+    )
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+@handle_errors
+def status(state: State, as_json: bool) -> None:
+    """Show the competition's current state: teams, stages, models, scores, next decision."""
+    entities = load_entities(state.config.entities_path)
+    with state.db.begin() as session:
+        data = current_state(session, state.config, entities, _now().date()).to_dict()
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    table = Table(title="teams")
+    for column in ("team", "status", "stage", "models", "scores"):
+        table.add_column(column)
+    for team in data["teams"]:
+        models = ", ".join(
+            f"{name} {_params(m['params_total'])}".strip() for name, m in team["models"].items()
+        )
+        scores = "; ".join(
+            f"{stage}: " + ", ".join(f"{part} {s['value']:g}" for part, s in parts.items())
+            for stage, parts in team["scores"].items()
+        )
+        table.add_row(team["name"], team["status"], team["stage"] or "", models, scores)
+    console.print(table)
+    programme = data["programme"]
+    nxt = programme["next_decision"]
+    next_text = f"{nxt['event']} {nxt['stage']} {nxt['date']} ({nxt['precision']})" if nxt else "-"
+    console.print(
+        f"current stage: {programme['current_stage'] or '-'}; teams remaining: "
+        f"{programme['teams_remaining']}; additional call: {programme['additional_call'] or '-'}; "
+        f"next decision: {next_text}",
+        highlight=False,
+    )
+
+
+def _params(value: int | None) -> str:
+    if not value:
+        return ""
+    return f"{value / 1e9:.0f}B" if value >= 1e10 else f"{value / 1e9:.1f}B"
+
+
+@cli.command()
+@click.option("--since", default=None, metavar="DATE", help="First seen or confirmed on/after.")
+@click.option("--kind", default=None, help="Only this kind (team_eliminated, …).")
+@click.option("--team", default=None, metavar="NAME", help="Only changes about this team.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.pass_obj
+@handle_errors
+def changes(
+    state: State, since: str | None, kind: str | None, team: str | None, as_json: bool
+) -> None:
+    """Show the change log, oldest first."""
+    with state.db.begin() as session:
+        data = [
+            change_to_dict(c)
+            for c in query_changes(session, parse_date(since) if since else None, kind, team)
+        ]
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    table = Table()
+    for column in (
+        "id",
+        "first seen",
+        "kind",
+        "subject",
+        "stage",
+        "before → after",
+        "confidence",
+        "sources",
+    ):
+        table.add_column(column)
+    for c in data:
+        table.add_row(
+            str(c["id"]),
+            c["first_seen_at"][:16].replace("T", " "),
+            c["kind"],
+            c["subject"],
+            c["stage"] or "",
+            f"{c['before'] or '-'} → {c['after'] or '-'}",
+            c["confidence"],
+            str(len(c["evidence"])),
+        )
+    console.print(table)
+
+
+@cli.command()
+@click.argument("change_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+@handle_errors
+def show(state: State, change_id: int, as_json: bool) -> None:
+    """Show one change with all its evidence."""
+    with state.db.begin() as session:
+        change = session.get(Change, change_id)
+        if change is None:
+            raise TrackerError(f"no change with id {change_id}")
+        data = change_to_dict(change)
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    console.print(
+        f"#{data['id']} {data['kind']} {data['subject']} {data['stage'] or ''}: "
+        f"{data['before'] or '-'} → {data['after'] or '-'} [{data['confidence']}]",
+        highlight=False,
+        markup=False,
+    )
+    console.print(
+        f"first seen {data['first_seen_at']}, confirmed {data['confirmed_at'] or '-'}",
+        highlight=False,
+    )
+    for item in data["evidence"]:
+        flag = " (official)" if item["official"] else ""
+        console.print(
+            f"- {item['publisher'] or '?'}{flag}: {item['title']}", highlight=False, markup=False
+        )
+        console.print(f"  {item['url']}", highlight=False, markup=False)
+        console.print(f"  “{item['sentence']}”", highlight=False, markup=False)
 
 
 def main() -> None:

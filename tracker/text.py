@@ -19,15 +19,17 @@ _BOILERPLATE_LINE_PATTERNS = [
     r".*(무단\s*전재|재배포\s*금지|무단\s*복제|AI\s*학습\s*이용\s*금지).*",
     r"[<\[(〈《]?\s*(저작권자|copyrights?|ⓒ|©)\b.*",
     r".*(copyright|ⓒ|©)\s*\d{4}.*",
-    r"[▶▷☞■□◆◇]\s*(관련\s*기사|관련기사|좋아요|구독|네이버|카카오톡|제보|기사\s*제보).*",
+    r"[▶▷☞■◆◇]\s*(관련\s*기사|관련기사|좋아요|구독|기사\s*제보|제보).*",
+    r".{0,30}(네이버|카카오톡|다음|유튜브).{0,20}(구독|친구\s*추가|채널\s*추가|팔로우).{0,30}",
     r"(\[|\()?\s*(사진|그래픽|자료|영상|이미지)\s*[=:/].{0,80}",
     r"[/]?\s*사진\s*[=:]\s*.{0,80}",
-    r"▲.{0,200}",
+    r"▲.{0,80}",
     r"[가-힣]{2,4}\s*(기자|특파원|인턴기자|선임기자|객원기자)\s*\(?[\w.+-]+@[\w.-]+\)?\s*",
     r"[\w.+-]+@[\w-]+(\.[\w-]+)+",
     r"[가-힣]{2,4}\s*(기자|특파원)\s*$",
     r"(기사\s*원문|원문\s*보기|더\s*보기|기사\s*공유|글자\s*크기).{0,20}",
 ]
+MAX_BOILERPLATE_LINE = 150
 _BOILERPLATE_RE = re.compile(
     "|".join(f"(?:{p})" for p in _BOILERPLATE_LINE_PATTERNS), re.IGNORECASE
 )
@@ -80,7 +82,9 @@ def normalize_body(text: str) -> str:
         line = _INLINE_SPACE_RE.sub(" ", raw_line).strip()
         if not kept:
             line = _DATELINE_RE.sub("", line).strip()
-        if not line or _BOILERPLATE_RE.fullmatch(line):
+        # Boilerplate lines are short; a long line is a paragraph of the story even when it
+        # starts like a caption or a teaser ("□ 네이버클라우드는 …" in a press release).
+        if not line or (len(line) <= MAX_BOILERPLATE_LINE and _BOILERPLATE_RE.fullmatch(line)):
             continue
         kept.append(line)
     return "\n".join(kept)

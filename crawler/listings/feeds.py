@@ -22,8 +22,10 @@ def parse_feed(body: bytes, headers: Mapping[str, str] | None = None) -> list[Le
     """Return the feed's items as leads, or raise ListingError when it is not a feed."""
     if not body.strip():
         raise ListingError("feed is empty")
-    parsed = feedparser.parse(body, response_headers=dict(headers or {}))
-    if parsed.bozo and not parsed.entries:
+    # feedparser looks headers up in lowercase ("content-type").
+    lowered = {key.lower(): value for key, value in (headers or {}).items()}
+    parsed = feedparser.parse(body, response_headers=lowered)
+    if parsed.bozo and not parsed.entries and not parsed.get("version"):
         problem = parsed.get("bozo_exception") or "unknown problem"
         raise ListingError(f"not a valid RSS/Atom feed: {problem}")
     if not parsed.get("version") and not parsed.entries:

@@ -1,8 +1,8 @@
-"""change log and alert outbox
+"""change log, alert outbox and meta
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-22 16:21:44.993175
+Create Date: 2026-11-22 16:25:18.156703
 """
 
 from __future__ import annotations
@@ -46,6 +46,12 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_changes_kind"), ["kind"], unique=False)
         batch_op.create_index(batch_op.f("ix_changes_subject"), ["subject"], unique=False)
 
+    op.create_table(
+        "meta",
+        sa.Column("key", sa.String(length=100), nullable=False),
+        sa.Column("value", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_meta")),
+    )
     op.create_table(
         "alert_outbox",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -120,6 +126,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_alert_outbox_change_id"))
 
     op.drop_table("alert_outbox")
+    op.drop_table("meta")
     with op.batch_alter_table("changes", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_changes_subject"))
         batch_op.drop_index(batch_op.f("ix_changes_kind"))

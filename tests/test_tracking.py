@@ -1,0 +1,198 @@
+"""State folding, corroboration, the change log, and a scripted replay of the news world."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tracker.state import FactRecord, confidence_of, fold, independent_sources
+from tracker.world.server import NewsWorld
+
+from .test_e2e_crawl import make_config, run_tracker
+
+ORDER = {"elite_selection": 40, "stage1": 50, "additional_call": 55, "stage2": 60}
+
+
+def fact(
+    article: int,
+    subject: str,
+    status: str,
+    stage: str = "stage1",
+    publisher: str = "가상일보",
+    story: int | None = None,
+    official: bool = False,
+    modality: str = "asserted",
+    day: int = 15,
+) -> FactRecord:
+    return FactRecord(
+        fact_id=article * 10,
+        article_id=article,
+        type="stage_outcome",
+        subject=subject,
+        values={"stage": stage, "status": status, "reason": None},
+        modality=modality,
+        sentence=f"{subject} {status}",
+        url=f"https://example.com/{article}",
+        title="t",
+        publisher=publisher,
+        story_id=story if story is not None else article,
+        official=official,
+        published_at=datetime(2026, 1, day, tzinfo=UTC),
+    )
+
+
+def test_wire_copies_and_one_publisher_count_once() -> None:
+    wire = [
+        fact(1, "NC AI", "eliminated", publisher="A", story=1),
+        fact(2, "NC AI", "eliminated", publisher="B", story=1),
+        fact(3, "NC AI", "eliminated", publisher="C", story=1),
+    ]
+    assert independent_sources(wire) == 1
+    same_publisher = [fact(4, "NC AI", "eliminated", publisher="A", story=4), *wire]
+    assert independent_sources(same_publisher) == 1
+    other = [*wire, fact(5, "NC AI", "eliminated", publisher="D", story=5)]
+    assert independent_sources(other) == 2
+    assert confidence_of(wire, 2) == "reported"
+    assert confidence_of(other, 2) == "confirmed"
+    assert confidence_of([fact(6, "NC AI", "eliminated", official=True)], 2) == "confirmed"
+
+
+def test_only_asserted_outcomes_change_state() -> None:
+    facts = [
+        fact(1, "NC AI", "eliminated", modality="speculative"),
+        fact(2, "NC AI", "eliminated", modality="question"),
+        fact(3, "NC AI", "eliminated", modality="negated"),
+        fact(4, "NC AI", "eliminated", modality="retrospective"),
+    ]
+    state, drafts = fold(facts, ORDER, 2, date(2026, 1, 20))
+    assert drafts == [] and state.teams == {}
+
+
+def test_rumour_then_official_confirmation_and_a_contradicted_rumour() -> None:
+    rumour = fact(1, "NC AI", "eliminated", publisher="루머일보", day=12)
+    _, drafts = fold([rumour], ORDER, 2, date(2026, 1, 13))
+    assert [(d.kind, d.confidence) for d in drafts] == [("team_eliminated", "reported")]
+    official = fact(2, "NC AI", "eliminated", publisher="과학기술정보통신부", official=True)
+    state, drafts = fold([rumour, official], ORDER, 2, date(2026, 1, 16))
+    assert [(d.key, d.confidence) for d in drafts] == [
+        ("team_eliminated|NC AI|stage1|eliminated", "confirmed")
+    ]
+    assert state.teams["NC AI"].status == "eliminated"
+    wrong = fact(3, "SK텔레콤", "eliminated", publisher="루머일보", day=12)
+    right = fact(4, "SK텔레콤", "advanced", official=True)
+    state, drafts = fold([wrong, right], ORDER, 2, date(2026, 1, 16))
+    by_kind = {d.kind: d.confidence for d in drafts}
+    assert by_kind == {"team_eliminated": "retracted", "team_advanced": "confirmed"}
+    assert state.teams["SK텔레콤"].status == "active"
+
+
+def test_fold_is_deterministic_and_order_independent() -> None:
+    facts = [
+        fact(1, "LG AI연구원", "advanced", official=True),
+        fact(2, "모티프테크놀로지스", "selected", stage="additional_call", official=True, day=24),
+        fact(3, "NC AI", "eliminated", official=True),
+        fact(4, "NC AI", "withdrew", stage="additional_call", official=True, day=20),
+    ]
+    first = fold(facts, ORDER, 2, date(2026, 2, 1))
+    second = fold(list(reversed(facts)), ORDER, 2, date(2026, 2, 1))
+    assert first[0].to_dict() == second[0].to_dict()
+    assert sorted(d.key for d in first[1]) == sorted(d.key for d in second[1])
+    kinds = {d.kind for d in first[1]}
+    assert {"team_added", "team_withdrew", "team_eliminated", "team_advanced"} <= kinds
+    # Not applying to the additional call leaves an eliminated team eliminated.
+    assert first[0].teams["NC AI"].status == "eliminated"
+    assert first[0].teams_remaining == 2
+
+
+@pytest.fixture(scope="module")
+def world() -> Any:
+    with NewsWorld() as running:
+        yield running
+
+
+def changes(config: Path) -> list[dict[str, Any]]:
+    result = run_tracker(config, "changes", "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def team_changes(config: Path) -> dict[str, dict[str, Any]]:
+    return {
+        f"{c['kind']} {c['subject']}": c for c in changes(config) if c["kind"].startswith("team_")
+    }
+
+
+@pytest.mark.slow
+def test_replay_of_the_news_world_through_tracker_run(tmp_path: Path, world: NewsWorld) -> None:
+    config = make_config(tmp_path, world)
+    # Day 1 is the first run: everything found is history (silent), no team outcome yet.
+    world.set_day(1)
+    first = run_tracker(config, "run")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "baseline" in first.stdout
+    assert team_changes(config) == {}
+
+    # Day 2: speculation ("누가 탈락할지", "탈락 유력") changes nothing.
+    world.set_day(2)
+    assert run_tracker(config, "run").returncode == 0
+    assert team_changes(config) == {}
+
+    # Day 3: one outlet's rumour is recorded as reported, not confirmed; the denial is not news.
+    world.set_day(3)
+    assert run_tracker(config, "run").returncode == 0
+    day3 = team_changes(config)
+    assert set(day3) == {"team_eliminated NC AI"}
+    rumour = day3["team_eliminated NC AI"]
+    assert rumour["confidence"] == "reported" and rumour["confirmed_at"] is None
+
+    # Day 4: the ministry's results confirm the rumour (same change) and add the rest.
+    world.set_day(4)
+    assert run_tracker(config, "run").returncode == 0
+    day4 = team_changes(config)
+    assert day4["team_eliminated NC AI"]["id"] == rumour["id"]
+    assert day4["team_eliminated NC AI"]["confidence"] == "confirmed"
+    assert set(day4) == {
+        "team_eliminated NC AI",
+        "team_eliminated 네이버클라우드",
+        "team_advanced LG AI연구원",
+        "team_advanced SK텔레콤",
+        "team_advanced 업스테이지",
+    }
+    assert all(c["confidence"] == "confirmed" for c in day4.values())
+    evidence = day4["team_eliminated 네이버클라우드"]["evidence"]
+    assert any(e["official"] for e in evidence)
+    assert all(e["sentence"] and e["url"] for e in evidence)
+
+    # Day 5: the adjacent 모두의 AI selections and the GPU lease story are no outcomes.
+    world.set_day(5)
+    assert run_tracker(config, "run").returncode == 0
+    day5 = team_changes(config)
+    assert not {k for k in day5 if k.startswith("team_selected")}
+    assert "team_withdrew 네이버클라우드" in day5
+
+    # Day 6: 모티프테크놀로지스 joins through the additional call.
+    world.set_day(6)
+    assert run_tracker(config, "run").returncode == 0
+    day6 = team_changes(config)
+    assert day6["team_added 모티프테크놀로지스"]["confidence"] == "confirmed"
+    count = len(changes(config))
+
+    # Re-running, or rebuilding from stored facts, adds nothing.
+    assert run_tracker(config, "run").returncode == 0
+    assert run_tracker(config, "rebuild").returncode == 0
+    assert len(changes(config)) == count
+
+    status = json.loads(run_tracker(config, "status", "--json").stdout)
+    teams = {t["name"]: t for t in status["teams"]}
+    assert teams["NC AI"]["status"] == "eliminated"
+    assert teams["네이버클라우드"]["status"] == "eliminated"
+    assert teams["LG AI연구원"]["status"] == "active"
+    assert teams["모티프테크놀로지스"]["status"] == "selected"
+    assert status["programme"]["teams_remaining"] == 4
+    assert teams["SK텔레콤"]["models"]["A.X K1"]["params_total"] == 519_000_000_000
+    shown = run_tracker(config, "show", str(day4["team_eliminated NC AI"]["id"]))
+    assert "confirmed" in shown.stdout and "과학기술정보통신부" in shown.stdout
