@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
 from crawler.extractors import parse_article
+from crawler.extractors.msit import merge_attachment_text
+from crawler.pdftext import pdf_text
+from tracker.article import ParsedArticle
 from tracker.articles import PreparedArticle, prepare_article
 
 P = ParamSpec("P")
@@ -39,6 +42,24 @@ def process_page(job: PageJob) -> PreparedArticle:
     """Return the page's article, normalized, hashed and signed; raise ExtractionError if none."""
     parsed = parse_article(job.url, job.body, job.headers)
     return prepare_article(parsed, job.naver_hosts, job.seen_urls, job.permutations)
+
+
+def parse_page(job: PageJob) -> ParsedArticle:
+    """Return the page's article without preparing it (its attachments are still to come)."""
+    return parse_article(job.url, job.body, job.headers)
+
+
+def prepare_parsed(parsed: ParsedArticle, job: PageJob) -> PreparedArticle:
+    """Return ``parsed`` normalized, hashed and signed, with the job's URLs."""
+    return prepare_article(parsed, job.naver_hosts, job.seen_urls, job.permutations)
+
+
+def prepare_with_pdf(parsed: ParsedArticle, pdf: bytes, job: PageJob) -> PreparedArticle:
+    """Return the article with its PDF attachment's new paragraphs appended, prepared.
+
+    Raises PdfTextError when the PDF cannot be read (the caller decides to keep the page text).
+    """
+    return prepare_parsed(merge_attachment_text(parsed, pdf_text(pdf)), job)
 
 
 def _init_worker(initializer: Callable[..., None] | None, initargs: tuple[object, ...]) -> None:

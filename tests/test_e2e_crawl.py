@@ -504,3 +504,33 @@ def test_crawl_into_postgresql(tmp_path: Path, world: NewsWorld, postgres_url: s
     facts = json.loads(run_tracker(config, "facts", "--json", env=env).stdout)
     assert any(f["modality"] == "asserted" for f in facts)
     db.dispose()
+
+
+def test_msit_board_source_reads_releases_and_their_pdfs(tmp_path: Path, world: NewsWorld) -> None:
+    """The ministry's board: list rows → view pages → PDF text; official; re-run fetches none."""
+    world.set_day(5)
+    board = {
+        "name": "board",
+        "type": "msit_board",
+        "url": f"{world.base_url}/bbs/list.do?sCode=user&mPid=208&mId=307",
+        "pages": 3,
+    }
+    config = make_config(tmp_path, world, [board])
+    result = run_tracker(config, "crawl", "--source", "board")
+    assert result.returncode == 0, result.stdout + result.stderr
+    db = db_for(config)
+    with db.begin() as session:
+        stored = list(session.scalars(select(Article)))
+        results = [a for a in stored if "1차 단계평가 결과" in a.title]
+        assert results, [a.title for a in stored]
+        # The scores are only in that release's PDF attachment.
+        assert "72.6" in results[0].body
+        assert all(a.publisher == "과학기술정보통신부" for a in stored)
+        source = session.scalar(select(Source).where(Source.name == "board"))
+        assert source is not None and source.official
+    facts = json.loads(run_tracker(config, "facts", "--json", "--type", "score").stdout)
+    assert any(f["subject"] == "NC AI" and f["values"]["value"] == 72.6 for f in facts)
+    world.reset_counts()
+    assert run_tracker(config, "crawl", "--source", "board").returncode == 0
+    assert not [p for p in world.requests if p.startswith(("/bbs/view.do", "/ssm/file"))]
+    db.dispose()

@@ -196,3 +196,115 @@ def test_replay_of_the_news_world_through_tracker_run(tmp_path: Path, world: New
     assert teams["SK텔레콤"]["models"]["A.X K1"]["params_total"] == 519_000_000_000
     shown = run_tracker(config, "show", str(day4["team_eliminated NC AI"]["id"]))
     assert "confirmed" in shown.stdout and "과학기술정보통신부" in shown.stdout
+
+
+@pytest.mark.slow
+def test_backfill_pages_through_known_api_pages_and_stays_silent(
+    tmp_path: Path, world: NewsWorld
+) -> None:
+    world.set_day(3)
+    config = make_config(tmp_path, world)
+    text = config.read_text(encoding="utf-8").replace(
+        "queries:\n  - 독파모\n", "display: 5\n  queries:\n  - 독파모\n"
+    )
+    config.write_text(text, encoding="utf-8")
+    assert "display: 5" in text
+    assert run_tracker(config, "run", "--source", "naver").returncode == 0  # the baseline
+    world.set_day(None)
+    world.reset_counts()
+    assert run_tracker(config, "run", "--source", "naver").returncode == 0
+    first_pages = world.requests["/v1/search/news.json"]
+    alerted = {c["id"] for c in changes(config) if not c["silent"]}
+    assert alerted, "changes after the baseline are news"
+    world.reset_counts()
+    # An ordinary re-run stops at the first page with nothing new (one page per query).
+    assert run_tracker(config, "run", "--source", "naver").returncode == 0
+    assert world.requests["/v1/search/news.json"] == 2
+    world.reset_counts()
+    result = run_tracker(config, "backfill", "--since", "2025-12-01", "--source", "naver")
+    assert result.returncode == 0, result.stderr
+    assert "recorded as history" in result.stdout
+    assert world.requests["/v1/search/news.json"] >= first_pages > 2
+    # Nothing a backfill records is news: whatever it added is silent.
+    after = changes(config)
+    assert {c["id"] for c in after if not c["silent"]} == alerted
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every accepted message."""
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        from email import message_from_bytes, policy
+
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        for recipient in envelope.rcpt_tos:
+            self.messages.append((recipient, message))
+        return "250 OK"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_mails_once_per_change_and_recipient_even_through_an_smtp_outage(
+    tmp_path: Path, world: NewsWorld
+) -> None:
+    from aiosmtpd.controller import Controller
+
+    port = free_port()
+    alerts = {
+        "smtp": {"host": "127.0.0.1", "port": port, "timeout": 3},
+        "from": "tracker@example.com",
+        "to": ["analyst@example.com", "partner@example.com"],
+        "retry_base_seconds": 0,
+        "digest": {"enabled": False},
+    }
+    config = make_config(tmp_path, world, alerts=alerts)
+    world.set_day(2)
+    assert run_tracker(config, "run").returncode == 0  # baseline: no mail owed
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        # Day 3: a single-outlet rumour is not mailed (on_report is off).
+        world.set_day(3)
+        assert run_tracker(config, "run").returncode == 0
+        assert inbox.messages == []
+    finally:
+        controller.stop()
+
+    # Day 4 while the SMTP server is down: two runs fail softly, the mails stay pending.
+    world.set_day(4)
+    for _ in range(2):
+        result = run_tracker(config, "run")
+        assert result.returncode == 0, result.stderr
+        assert "failed (will retry)" in result.stdout
+    pending = json.loads(run_tracker(config, "alerts", "pending", "--json").stdout)
+    assert len(pending) == 10 and all(p["attempts"] == 2 for p in pending)
+    assert all(p["status"] == "pending" and p["last_error"] for p in pending)
+
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        assert run_tracker(config, "run").returncode == 0
+        assert run_tracker(config, "run").returncode == 0  # nothing twice
+    finally:
+        controller.stop()
+    subjects = sorted((to, str(m["Subject"])) for to, m in inbox.messages)
+    assert len(subjects) == 10 and len(set(subjects)) == 10
+    assert {to for to, _ in subjects} == {"analyst@example.com", "partner@example.com"}
+    teams = {"NC AI", "네이버클라우드", "LG AI연구원", "SK텔레콤", "업스테이지"}
+    for team in teams:
+        assert sum(team in s for _, s in subjects) == 2, (team, subjects)
+    assert not any("루머" in s or "speculat" in s for _, s in subjects)
+    _, first = inbox.messages[0]
+    assert first.get_body(("plain",)) is not None and first.get_body(("html",)) is not None
+    assert json.loads(run_tracker(config, "alerts", "pending", "--json").stdout) == []

@@ -204,6 +204,7 @@ def change_to_dict(change: Change) -> dict[str, Any]:
         "first_seen_at": iso(change.first_seen_at),
         "confirmed_at": iso(change.confirmed_at),
         "retracted_at": iso(change.retracted_at),
+        "silent": change.silent,
         "evidence": [
             {
                 "url": e.url,

@@ -15,10 +15,12 @@ from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
 from tracker import __version__
+from tracker.alerts import SmtpSender, pending_alerts, send_test
 from tracker.changes import change_to_dict, current_state, query_changes
 from tracker.config import Config, load_config
 from tracker.cycle import track
 from tracker.db import Database, current_revision, head_revision, upgrade
+from tracker.delivery import deliver
 from tracker.errors import TrackerError
 from tracker.export import (
     EXPORT_FORMATS,
@@ -163,11 +165,13 @@ def crawl(state: State, sources: tuple[str, ...], timeout: float | None) -> None
         sys.exit(code)
 
 
-def _crawl_and_summarize(state: State, sources: tuple[str, ...], timeout: float | None) -> int:
+def _crawl_and_summarize(
+    state: State, sources: tuple[str, ...], timeout: float | None, since: str | None = None
+) -> int:
     """Run the crawl subprocess, print its per-source summary, return the exit code."""
     config = state.config
     selected = list(sources) or [s.name for s in config.sources if s.enabled]
-    result = _run_crawl_with_progress(config, sources, selected, state.quiet, timeout)
+    result = _run_crawl_with_progress(config, sources, selected, state.quiet, timeout, since)
     with state.db.begin() as session:
         runs = runs_in_group(session, result.run_group)
         rows = [
@@ -203,9 +207,10 @@ def _run_crawl_with_progress(
     selected: list[str],
     quiet: bool,
     timeout: float | None,
+    since: str | None = None,
 ) -> Any:
     if quiet or not is_interactive():
-        return run_crawl(config, sources, timeout=timeout, schema_ready=True)
+        return run_crawl(config, sources, timeout=timeout, schema_ready=True, since=since)
     columns = (
         TextColumn("{task.description:<28}"),
         BarColumn(),
@@ -242,7 +247,9 @@ def _run_crawl_with_progress(
                     task, description=f"{event['source']} [{event['status']}]", total=1, completed=1
                 )
 
-        return run_crawl(config, sources, on_event=on_event, timeout=timeout, schema_ready=True)
+        return run_crawl(
+            config, sources, on_event=on_event, timeout=timeout, schema_ready=True, since=since
+        )
 
 
 def _print_crawl_summary(rows: list[tuple[Any, ...]], quiet: bool) -> None:
@@ -467,9 +474,12 @@ def _now() -> datetime:
 @click.option("--source", "sources", multiple=True, metavar="NAME", help="Only this source.")
 @click.option("--timeout", type=float, default=None, metavar="SECONDS")
 @click.option("--baseline", is_flag=True, help="Record what is found as history, without alerts.")
+@click.option("--dry-run", is_flag=True, help="Print the mails that are due instead of sending.")
 @click.pass_obj
 @handle_errors
-def run(state: State, sources: tuple[str, ...], timeout: float | None, baseline: bool) -> None:
+def run(
+    state: State, sources: tuple[str, ...], timeout: float | None, baseline: bool, dry_run: bool
+) -> None:
     """One cycle: crawl → facts → state → changes → alerts.
 
     The first run on a database records the current state without alerting. Exit code 1 when
@@ -503,8 +513,23 @@ def run(state: State, sources: tuple[str, ...], timeout: float | None, baseline:
     if not state.quiet:
         for line in lines:
             console.print("  " + line, highlight=False, markup=False)
+    _deliver_and_report(state, dry_run)
     if crawl_code:
         sys.exit(crawl_code)
+
+
+def _deliver_and_report(state: State, dry_run: bool) -> None:
+    report = deliver(state.db, state.config, _now(), dry_run=dry_run)
+    if dry_run:
+        for message in report.messages:
+            click.echo(message.as_string())
+        console.print(f"alerts: {len(report.messages)} mail(s) due (dry run, nothing sent)")
+        return
+    console.print(
+        f"alerts: {report.sent} sent, {report.failed} failed (will retry), "
+        f"{report.pending} pending",
+        highlight=False,
+    )
 
 
 @cli.command()
@@ -513,7 +538,31 @@ def run(state: State, sources: tuple[str, ...], timeout: float | None, baseline:
 def baseline(state: State) -> None:
     """Crawl and record the current state as history, without alerting."""
     ctx = click.get_current_context()
-    ctx.invoke(run, sources=(), timeout=None, baseline=True)
+    ctx.invoke(run, sources=(), timeout=None, baseline=True, dry_run=False)
+
+
+@cli.command()
+@click.option("--since", required=True, metavar="DATE", help="How far back (YYYY-MM-DD, KST).")
+@click.option("--source", "sources", multiple=True, metavar="NAME", help="Only this source.")
+@click.pass_obj
+@handle_errors
+def backfill(state: State, since: str, sources: tuple[str, ...]) -> None:
+    """Build history back to DATE (Naver API paging through known pages, and feeds), silently.
+
+    Changes found are recorded in the log without alerting.
+    """
+    config = state.config
+    since_dt = parse_date(since)
+    for name in sources:
+        config.source(name)
+    state.db  # noqa: B018 - migrate before the crawl starts
+    crawl_code = _crawl_and_summarize(state, sources, None, since_dt.isoformat())
+    entities = load_entities(config.entities_path)
+    with state.db.begin() as session:
+        result, _ = track(session, config, entities, _now(), baseline=True)
+    console.print(f"backfill: {len(result.new)} change(s) recorded as history (no alerts)")
+    if crawl_code:
+        sys.exit(crawl_code)
 
 
 @cli.command()
@@ -649,6 +698,84 @@ def show(state: State, change_id: int, as_json: bool) -> None:
         )
         console.print(f"  {item['url']}", highlight=False, markup=False)
         console.print(f"  “{item['sentence']}”", highlight=False, markup=False)
+
+
+# ---------------------------------------------------------------------------- alerts
+
+
+@cli.group()
+def alerts() -> None:
+    """E-mail alerts: test the SMTP settings, list and send the outbox."""
+
+
+@alerts.command("test")
+@click.pass_obj
+@handle_errors
+def alerts_test(state: State) -> None:
+    """Send a test mail to every recipient (checks the SMTP settings)."""
+    config = state.config.alerts
+    messages = send_test(SmtpSender(config.smtp), config, _now())
+    console.print(f"sent a test mail to {len(messages)} recipient(s)")
+
+
+@alerts.command("pending")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+@handle_errors
+def alerts_pending(state: State, as_json: bool) -> None:
+    """List mails still to send (and those given up on)."""
+    with state.db.begin() as session:
+        rows = [
+            {
+                "id": r.id,
+                "change_id": r.change_id,
+                "recipient": r.recipient,
+                "kind": r.kind,
+                "status": r.status,
+                "attempts": r.attempts,
+                "next_attempt_at": r.next_attempt_at.isoformat(),
+                "last_error": r.last_error,
+                "subject": r.subject,
+            }
+            for r in pending_alerts(session)
+        ]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table()
+    for column in (
+        "id",
+        "change",
+        "recipient",
+        "kind",
+        "status",
+        "attempts",
+        "next attempt",
+        "error",
+    ):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(
+            str(r["id"]),
+            str(r["change_id"] or ""),
+            r["recipient"],
+            r["kind"],
+            r["status"],
+            str(r["attempts"]),
+            r["next_attempt_at"][:16],
+            r["last_error"][:60],
+        )
+    console.print(table)
+    console.print(f"{len(rows)} mail(s) waiting")
+
+
+@alerts.command("send")
+@click.option("--dry-run", is_flag=True, help="Print the due mails instead of sending them.")
+@click.pass_obj
+@handle_errors
+def alerts_send(state: State, dry_run: bool) -> None:
+    """Enqueue the alerts the change log calls for and send the due ones."""
+    _deliver_and_report(state, dry_run)
 
 
 def main() -> None:

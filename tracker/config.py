@@ -124,7 +124,7 @@ class AlertsConfig(_Strict):
     digest: DigestConfig = DigestConfig()
     # A failed send stays pending and is retried on later runs, waiting
     # retry_base_seconds * 2**(attempts-1) (capped at a day), up to max_attempts.
-    max_attempts: int = Field(default=8, ge=1)
+    max_attempts: int = Field(default=12, ge=1)  # about 34 hours of SMTP outage
     retry_base_seconds: float = Field(default=60.0, ge=0)
 
 
@@ -166,7 +166,17 @@ class RssSource(_SourceBase):
     fetch_all: bool = False
 
 
-SourceConfig = Annotated[NaverApiSource | RssSource, Field(discriminator="type")]
+class MsitBoardSource(_SourceBase):
+    type: Literal["msit_board"]
+    # The MSIT press-release board's list page; page N adds &pageIndex=N.
+    url: str = "https://www.msit.go.kr/bbs/list.do?sCode=user&mPid=208&mId=307"
+    # List pages read per run, newest first; paging stops at a page with nothing new.
+    pages: int = Field(default=1, ge=1, le=50)
+    official: bool = True
+
+
+AnySource = NaverApiSource | RssSource | MsitBoardSource
+SourceConfig = Annotated[AnySource, Field(discriminator="type")]
 
 
 class Config(_Strict):
@@ -192,7 +202,7 @@ class Config(_Strict):
             seen.add(source.name)
         return self
 
-    def source(self, name: str) -> NaverApiSource | RssSource:
+    def source(self, name: str) -> AnySource:
         """Return the source called ``name`` or raise SourceNotFound."""
         from tracker.errors import SourceNotFound
 
@@ -305,7 +315,7 @@ def _format_location(loc: tuple[int | str, ...]) -> str:
     for item in loc:
         if isinstance(item, int):
             parts.append(f"[{item}]")
-        elif item in {"naver_api", "rss"}:
+        elif item in {"naver_api", "rss", "msit_board"}:
             # pydantic inserts the discriminator tag into the location; users never wrote it.
             continue
         else:

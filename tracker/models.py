@@ -305,9 +305,9 @@ class AlertOutbox(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     change_id: Mapped[int | None] = mapped_column(ForeignKey("changes.id"), index=True)
     recipient: Mapped[str] = mapped_column(String(320))
-    # immediate | unconfirmed | digest | operator
+    # immediate | unconfirmed | correction | digest | operator
     kind: Mapped[str] = mapped_column(String(20))
-    # pending | sending | sent | failed (gave up)
+    # pending | sending | sent | failed (gave up) | cancelled (superseded before it was sent)
     status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)

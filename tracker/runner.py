@@ -35,11 +35,15 @@ class CrawlResult:
     timed_out: bool = False
 
 
-def crawl_command(config: Config, sources: Sequence[str], run_group: str) -> list[str]:
+def crawl_command(
+    config: Config, sources: Sequence[str], run_group: str, since: str | None = None
+) -> list[str]:
     """Return the argv of the crawl subprocess."""
     argv = [sys.executable, "-m", "scrapy", "crawl", SPIDER]
     if sources:
         argv += ["-a", "sources=" + ",".join(sources)]
+    if since:
+        argv += ["-a", f"since={since}"]
     argv += ["-s", f"TRACKER_CONFIG={config.path}", "-s", f"TRACKER_RUN_GROUP={run_group}"]
     return argv
 
@@ -52,6 +56,7 @@ def run_crawl(
     log_dir: Path | None = None,
     log_level: str = "INFO",
     schema_ready: bool = False,
+    since: str | None = None,
 ) -> CrawlResult:
     """Run one crawl subprocess to completion and return how it ended.
 
@@ -70,7 +75,7 @@ def run_crawl(
     env["TRACKER_CONFIG"] = str(config.path)
     # Resolved here: the child runs in the project root, where a relative SQLite path differs.
     env["TRACKER_DATABASE_URL"] = config.database_url
-    argv = crawl_command(config, sources, run_group)
+    argv = crawl_command(config, sources, run_group, since)
     argv += ["-s", f"LOG_FILE={log_path}", "-s", f"LOG_LEVEL={log_level}"]
     if schema_ready:
         argv += ["-s", "TRACKER_SCHEMA_READY=1"]

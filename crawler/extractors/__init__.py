@@ -10,6 +10,7 @@ from tracker.article import ParsedArticle
 from .base import ArticlePage, ExtractionError, NotAnArticle, RetryPage
 from .encoding import DecodedHtml, decode_html
 from .generic import MIN_BODY_CHARS, GenericArticlePage
+from .msit import MSIT_HOSTS, MsitViewPage, looks_like_msit_view
 from .naver import NAVER_HOSTS, NaverArticlePage, looks_like_naver_article
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "ArticlePage",
     "ExtractionError",
     "GenericArticlePage",
+    "MsitViewPage",
     "NaverArticlePage",
     "NotAnArticle",
     "RetryPage",
@@ -26,7 +28,10 @@ __all__ = [
 ]
 
 # Host -> page class. A host also matches its subdomains ("www.x" and "m.x" use "x").
-PAGE_CLASSES: dict[str, type[ArticlePage]] = dict.fromkeys(NAVER_HOSTS, NaverArticlePage)
+PAGE_CLASSES: dict[str, type[ArticlePage]] = {
+    **dict.fromkeys(NAVER_HOSTS, NaverArticlePage),
+    **dict.fromkeys(MSIT_HOSTS, MsitViewPage),
+}
 
 
 def _class_for_host(host: str) -> type[ArticlePage] | None:
@@ -52,6 +57,8 @@ def get_page_class(url: str, html: str | bytes | None = None) -> type[ArticlePag
         text = html if isinstance(html, str) else html.decode("utf-8", errors="replace")
         if looks_like_naver_article(text):
             return NaverArticlePage
+        if looks_like_msit_view(text):
+            return MsitViewPage
     return GenericArticlePage
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import scrapy
 from scrapy.crawler import Crawler
@@ -20,10 +22,22 @@ from crawler.extractors.base import ExtractionError, NotAnArticle, RetryPage
 from crawler.items import ArticleItem
 from crawler.listings import Lead, ListingError, feeds
 from crawler.listings.feeds import is_google_news_link
+from crawler.listings.msit import list_page_url, parse_msit_list
 from crawler.listings.naver_api import api_error_message, api_url, parse_api_page
-from crawler.work import PageJob, WorkerPool, default_workers, process_page
+from crawler.pdftext import PdfTextError
+from crawler.work import (
+    PageJob,
+    WorkerPool,
+    default_workers,
+    parse_page,
+    prepare_parsed,
+    prepare_with_pdf,
+    process_page,
+)
 from tracker.archive import LeadKeys, attach_sources, triage_leads
-from tracker.config import NaverApiSource, RssSource
+from tracker.article import ParsedArticle
+from tracker.articles import PreparedArticle
+from tracker.config import AnySource, MsitBoardSource, NaverApiSource, RssSource
 from tracker.store import get_listing_state, record_fetch_failure, save_listing_state
 from tracker.text import keyword_fingerprint, matches_keywords
 from tracker.urls import canonical_url, naver_article_id
@@ -31,6 +45,7 @@ from tracker.urls import canonical_url, naver_article_id
 logger = logging.getLogger(__name__)
 
 PERMANENT_HTTP = {400, 401, 403, 404, 410, 451}
+KST = ZoneInfo("Asia/Seoul")
 
 
 @dataclass
@@ -46,10 +61,14 @@ class NewsSpider(scrapy.Spider):
 
     name = "news"
 
-    def __init__(self, sources: str = "", *args: Any, **kwargs: Any) -> None:
+    def __init__(self, sources: str = "", since: str = "", *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.only_sources = [s.strip() for s in sources.split(",") if s.strip()]
         self.pending: dict[str, PendingArticle] = {}
+        # Backfill: keep paging the Naver API back to this date even through known pages.
+        self.since = datetime.fromisoformat(since) if since else None
+        if self.since is not None and self.since.tzinfo is None:
+            self.since = self.since.replace(tzinfo=KST)
 
     @property
     def filter_key(self) -> str:
@@ -69,7 +88,7 @@ class NewsSpider(scrapy.Spider):
 
     # ----------------------------------------------------------------- listing
 
-    def selected_sources(self) -> list[NaverApiSource | RssSource]:
+    def selected_sources(self) -> list[AnySource]:
         """Return the sources to crawl: the named ones, else every enabled one."""
         config = self.context.config
         if self.only_sources:
@@ -82,6 +101,8 @@ class NewsSpider(scrapy.Spider):
             if isinstance(source, NaverApiSource):
                 for request in self._naver_start(source):
                     yield request
+            elif isinstance(source, MsitBoardSource):
+                yield self._msit_request(source, 1)
             else:
                 yield self._feed_request(source)
 
@@ -136,9 +157,14 @@ class NewsSpider(scrapy.Spider):
         requests = self._leads(source.name, page.leads)
         yield from requests
         next_start = start + source.display
-        # Newest first: a page with nothing new means everything older is known too.
+        # Newest first: a page with nothing new means everything older is known too, unless a
+        # backfill asks for everything back to a date.
+        oldest = min((lead.published_at for lead in page.leads if lead.published_at), default=None)
+        wanted = bool(requests) or (
+            self.since is not None and oldest is not None and oldest >= self.since
+        )
         if (
-            requests
+            wanted
             and len(page.leads) >= source.display
             and next_start <= min(source.max_start, page.total)
         ):
@@ -200,6 +226,34 @@ class NewsSpider(scrapy.Spider):
         for request in self._leads(source.name, wanted):
             yield request
 
+    def _msit_request(self, source: MsitBoardSource, page: int) -> Request:
+        return Request(
+            list_page_url(source.url, page),
+            callback=self.parse_msit_list,
+            errback=self.listing_failed,
+            dont_filter=True,
+            cb_kwargs={"source": source, "page": page},
+            meta={"source": source.name},
+        )
+
+    def parse_msit_list(
+        self, response: Response, source: MsitBoardSource, page: int
+    ) -> Iterable[Request]:
+        run = self.context.source_run(source.name)
+        try:
+            listing = parse_msit_list(response.body, source.url, _headers(response))
+        except ListingError as exc:
+            run.listing_failed += 1
+            self.context.error(source.name, f"{response.url}: {exc}")
+            return
+        run.listing_ok += 1
+        # Every release is fetched (like fetch_all feeds): the body is keyword-filtered later.
+        requests = self._leads(source.name, listing.leads, self.parse_msit_article)
+        yield from requests
+        # Newest first: a page with nothing new means the older pages are known too.
+        if requests and page < source.pages:
+            yield self._msit_request(source, page + 1)
+
     def listing_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
         source = request.meta["source"]
@@ -208,7 +262,9 @@ class NewsSpider(scrapy.Spider):
 
     # ----------------------------------------------------------------- articles
 
-    def _leads(self, source: str, leads: Sequence[Lead]) -> list[Request]:
+    def _leads(
+        self, source: str, leads: Sequence[Lead], callback: Callable[..., Any] | None = None
+    ) -> list[Request]:
         """Return requests for the leads' articles that are neither stored nor in flight.
 
         One transaction checks the whole listing page; leads of stored articles only record
@@ -251,12 +307,18 @@ class NewsSpider(scrapy.Spider):
                 )
                 self.context.count(source, "filtered" if verdict.skip == "filtered" else "skipped")
             else:
-                request = self._article_request(source, lead.url, key.urls)
+                request = self._article_request(source, lead.url, key.urls, callback)
                 if request is not None:
                     requests.append(request)
         return requests
 
-    def _article_request(self, source: str, url: str, urls: Sequence[str]) -> Request | None:
+    def _article_request(
+        self,
+        source: str,
+        url: str,
+        urls: Sequence[str],
+        callback: Callable[..., Any] | None = None,
+    ) -> Request | None:
         """Return the article request, or None when this run already asked for the URL."""
         key = canonical_url(url)
         pending = self.pending.get(key)
@@ -270,7 +332,7 @@ class NewsSpider(scrapy.Spider):
         self.pending[key] = PendingArticle(sources=[source], seen_urls=set(urls))
         return Request(
             url,
-            callback=self.parse_article,
+            callback=callback or self.parse_article,
             errback=self.article_failed,
             dont_filter=True,
             meta={"source": source, "pending_key": key},
@@ -313,6 +375,111 @@ class NewsSpider(scrapy.Spider):
             source=source,
             sources=list(pending.sources) if pending else [source],
             seen_urls=sorted(seen),
+            prepared=prepared,
+        )
+
+    # ------------------------------------------------------------ MSIT releases
+
+    def _page_job(self, response: Response, seen: set[str]) -> PageJob:
+        return PageJob(
+            url=response.url,
+            body=response.body,
+            headers=_headers(response),
+            naver_hosts=self.context.config.crawl.naver_hosts,
+            seen_urls=sorted(seen),
+            permutations=self.context.near.permutations,
+        )
+
+    async def parse_msit_article(self, response: Response) -> AsyncIterator[ArticleItem | Request]:
+        """Read a board view page; fetch its PDF attachment before storing the release."""
+        source = response.meta["source"]
+        pending = self.pending.get(response.meta["pending_key"])
+        self.context.count(source, "fetched")
+        seen = set(pending.seen_urls) if pending else set()
+        seen.add(response.request.url if response.request else response.url)
+        job = self._page_job(response, seen)
+        try:
+            parsed = await self.pages.run(parse_page, job)
+        except RetryPage as exc:
+            retry = get_retry_request(response.request, spider=self, reason="retry_page")
+            if retry is not None:
+                yield retry
+                return
+            self._article_error(response.url, source, exc.reason, False)
+            return
+        except NotAnArticle as exc:
+            self._article_error(response.url, source, exc.reason, True)
+            return
+        except ExtractionError as exc:
+            self._article_error(response.url, source, exc.reason, False)
+            return
+        pdf_url = parsed.extra.get("pdf_url")
+        if pdf_url:
+            yield Request(
+                pdf_url,
+                callback=self.parse_msit_pdf,
+                errback=self.msit_pdf_failed,
+                dont_filter=True,
+                cb_kwargs={"parsed": parsed, "job": job},
+                meta={
+                    "source": source,
+                    "pending_key": response.meta["pending_key"],
+                    "parsed": parsed,
+                    "job": job,
+                },
+            )
+            return
+        prepared = await self.pages.run(prepare_parsed, parsed, job)
+        yield self._release_item(response.meta["pending_key"], source, prepared, job)
+
+    async def parse_msit_pdf(
+        self, response: Response, parsed: ParsedArticle, job: PageJob
+    ) -> AsyncIterator[ArticleItem]:
+        source, key = response.meta["source"], response.meta["pending_key"]
+        try:
+            prepared = await self.pages.run(prepare_with_pdf, parsed, response.body, job)
+        except PdfTextError as exc:
+            item = self._release_without_pdf(key, source, parsed, job, str(exc))
+        else:
+            item = self._release_item(key, source, prepared, job)
+        if item is not None:
+            yield item
+
+    def msit_pdf_failed(self, failure: Failure) -> Iterable[ArticleItem]:
+        request = failure.request  # type: ignore[attr-defined]
+        item = self._release_without_pdf(
+            request.meta["pending_key"],
+            request.meta["source"],
+            request.meta["parsed"],
+            request.meta["job"],
+            describe_failure(failure),
+        )
+        if item is not None:
+            yield item
+
+    def _release_without_pdf(
+        self, key: str, source: str, parsed: ParsedArticle, job: PageJob, reason: str
+    ) -> ArticleItem | None:
+        """Keep the page text when the PDF fails; a release that is only a PDF is an error."""
+        pdf_url = parsed.extra.get("pdf_url")
+        if not parsed.body:
+            self._article_error(parsed.url, source, f"PDF {pdf_url}: {reason}", False)
+            return None
+        logger.warning(
+            "[%s] %s: PDF %s not read (%s); page text only", source, parsed.url, pdf_url, reason
+        )
+        # One small article on a rare path: prepare inline rather than await a worker.
+        return self._release_item(key, source, prepare_parsed(parsed, job), job)
+
+    def _release_item(
+        self, key: str, source: str, prepared: PreparedArticle, job: PageJob
+    ) -> ArticleItem:
+        pending = self.pending.get(key)
+        return ArticleItem(
+            article=prepared.parsed,
+            source=source,
+            sources=list(pending.sources) if pending else [source],
+            seen_urls=list(job.seen_urls),
             prepared=prepared,
         )
 

@@ -13,6 +13,7 @@ from tracker.world.catalog import Catalog
 from tracker.world.content import Publisher, WorldArticle
 from tracker.world.dates import publisher_text
 from tracker.world.generator import GenDoc, Generated, gen_publisher
+from tracker.world.msit import MsitBoard
 from tracker.world.pages import (
     PageDoc,
     doc_from_article,
@@ -83,6 +84,7 @@ class Router:
         self.generated = generated
         self._api_entries: dict[tuple[str, int | None], list[naver_api.ApiEntry]] = {}
         self._gen_entries: list[naver_api.ApiEntry] | None = None
+        self.msit = MsitBoard(catalog)
         self._routes: list[tuple[re.Pattern[str], Handler]] = [
             (re.compile(r"/"), self._index),
             (re.compile(r"/robots\.txt"), self._robots),
@@ -101,6 +103,9 @@ class Router:
             (re.compile(r"/gen/feed\.xml"), self._gen_feed),
             (re.compile(r"/gen/v1/search/news\.json"), self._gen_api),
             (re.compile(r"/fail/([a-z0-9.]+)"), self._fail),
+            (re.compile(r"/bbs/list\.do"), self._msit_list),
+            (re.compile(r"/bbs/view\.do"), self._msit_view),
+            (re.compile(r"/ssm/file/fileDown\.do"), self._msit_file),
         ]
 
     def handle(self, request: Request, settings: WorldSettings) -> Response:
@@ -222,6 +227,17 @@ class Router:
             return responses.not_found("요청하신 기사를 찾을 수 없습니다")
         body = self.render_article_page(article, request.base, settings.day)
         return responses.html(body, charset=article.publisher.charset.upper())
+
+    # -- MSIT press-release board -----------------------------------------------------------
+
+    def _msit_list(self, request: Request, settings: WorldSettings, _: re.Match[str]) -> Response:
+        return self.msit.list_page(request.params, request.base, settings.day)
+
+    def _msit_view(self, request: Request, settings: WorldSettings, _: re.Match[str]) -> Response:
+        return self.msit.view_page(request.params, request.base, settings.day)
+
+    def _msit_file(self, request: Request, settings: WorldSettings, _: re.Match[str]) -> Response:
+        return self.msit.download(request.params, settings.day)
 
     # -- feeds ------------------------------------------------------------------------------
 

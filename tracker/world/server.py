@@ -27,6 +27,14 @@ Routes (all relative to ``base_url``; "day-filtered" = only articles with day �
 ``GET /gen/feed.xml?offset=&limit=[&layout=]``  RSS of generated articles, newest first
                                                (limit ≤ 5000; layout=naver links Naver pages)
 ``GET /gen/v1/search/news.json``               the API over generated articles
+``GET /bbs/list.do?…mId=307[&pageIndex=N]``   MSIT press-release board in the real markup
+                                               (``fn_detail(N)`` rows, script-injected titles),
+                                               ``sCode=user&mPid=208&mId=307``, 3 rows a page
+``GET /bbs/view.do?…&nttSeqNo=N``              a release's view page (official articles);
+                                               ``d4-msit-stage1-results`` shows only its
+                                               summary: its text is in the PDF
+``GET /ssm/file/fileDown.do?atchFileNo=…``     attachments: ``fileOrd=1`` stub HWPX, ``2`` a
+                                               PDF generated at runtime (Korean text layer)
 ``GET /fail/404|500|429``                      error statuses (429 has ``Retry-After: 1``)
 ``GET /fail/hang``                             never answers (≤ 30 s); released by ``stop()``
 ``GET /fail/empty``                            200 with an empty body

@@ -1,0 +1,69 @@
+"""Deliver alerts after a tracking cycle: enqueue what the change log calls for, then send."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.message import EmailMessage
+
+from tracker.alerts import AlertSender, SmtpSender, dispatch_pending, enqueue_alerts
+from tracker.config import Config
+from tracker.db import Database
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class DeliveryReport:
+    enqueued: int = 0
+    sent: int = 0
+    failed: int = 0
+    pending: int = 0
+    messages: list[EmailMessage] = field(default_factory=list)
+
+
+def deliver(
+    db: Database,
+    config: Config,
+    now: datetime,
+    sender: AlertSender | None = None,
+    dry_run: bool = False,
+) -> DeliveryReport:
+    """Enqueue owed alerts in one transaction, then send them one per transaction.
+
+    One mail per transaction keeps a crash to at most one duplicate (same Message-ID) and
+    never holds the database's write lock through an SMTP conversation.
+    """
+    report = DeliveryReport()
+    if not config.alerts.enabled:
+        return report
+    if not dry_run:
+        with db.begin() as session:
+            report.enqueued = enqueue_alerts(session, config.alerts, now)
+    sender = sender or SmtpSender(config.alerts.smtp)
+    if dry_run:
+        with db.begin() as session:
+            result = dispatch_pending(session, sender, config.alerts, now, dry_run=True)
+        report.messages = list(result.messages)
+        report.pending = result.pending
+        return report
+    attempted: set[int] = set()
+    while True:
+        with db.begin() as session:
+            # After a server failure, the rest of the due mails are recorded as not attempted
+            # in this same call (no limit), so an outage costs one attempt per mail and run.
+            result = dispatch_pending(
+                session,
+                sender,
+                config.alerts,
+                now,
+                limit=None if report.failed else 1,
+                exclude=attempted,
+            )
+        attempted.update(result.attempted)
+        report.sent += result.sent
+        report.failed += result.failed
+        report.pending = result.pending
+        if not result.attempted:
+            return report
