@@ -308,3 +308,56 @@ def test_mails_once_per_change_and_recipient_even_through_an_smtp_outage(
     _, first = inbox.messages[0]
     assert first.get_body(("plain",)) is not None and first.get_body(("html",)) is not None
     assert json.loads(run_tracker(config, "alerts", "pending", "--json").stdout) == []
+
+    # Days 5 and 6: withdrawals and the added team are mailed; the adjacent 모두의 AI
+    # selections (SKT, 카카오, KT consortia) and retrospective mentions are not.
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        before = len(inbox.messages)
+        for day in (5, 6):
+            world.set_day(day)
+            assert run_tracker(config, "run").returncode == 0
+        assert run_tracker(config, "run").returncode == 0
+    finally:
+        controller.stop()
+    later = sorted(
+        str(m["Subject"]) for to, m in inbox.messages[before:] if to == "analyst@example.com"
+    )
+    assert len(inbox.messages[before:]) == 2 * len(later)
+    assert any("모티프테크놀로지스" in s for s in later), later
+    assert any("네이버클라우드" in s for s in later), later
+    assert not any("카카오" in s or "KT" in s for s in later), later
+
+
+@pytest.mark.slow
+def test_alerts_test_command_and_dry_run(tmp_path: Path, world: NewsWorld) -> None:
+    from aiosmtpd.controller import Controller
+
+    port = free_port()
+    alerts = {
+        "smtp": {"host": "127.0.0.1", "port": port, "timeout": 3},
+        "from": "tracker@example.com",
+        "to": ["analyst@example.com"],
+        "digest": {"enabled": False},
+    }
+    config = make_config(tmp_path, world, alerts=alerts)
+    down = run_tracker(config, "alerts", "test")
+    assert down.returncode == 1 and "refused" in down.stderr
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        assert run_tracker(config, "alerts", "test").returncode == 0
+        assert len(inbox.messages) == 1
+        world.set_day(3)
+        assert run_tracker(config, "run").returncode == 0  # baseline
+        world.set_day(4)
+        dry = run_tracker(config, "run", "--dry-run")
+        assert dry.returncode == 0
+        assert "Subject:" in dry.stdout and "(dry run, nothing sent)" in dry.stdout
+        assert len(inbox.messages) == 1  # nothing sent by the dry run
+        assert run_tracker(config, "alerts", "send").returncode == 0
+        assert len(inbox.messages) == 1 + 4  # the four changes day 4 confirms beyond day 3's
+    finally:
+        controller.stop()

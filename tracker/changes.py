@@ -22,7 +22,7 @@ from tracker.models import (
     Source,
 )
 from tracker.state import ChangeDraft, CompetitionState, FactRecord, fold
-from tracker.urls import is_under_domain
+from tracker.urls import canonical_url, is_under_domain
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,10 @@ def load_fact_records(session: Session, config: Config) -> list[FactRecord]:
                 values=fact.values,
                 modality=fact.modality,
                 sentence=fact.sentence,
-                url=article.original_url or article.canonical_url,
+                # The publisher's own page when known (tracking parameters removed).
+                url=canonical_url(article.original_url)
+                if article.original_url
+                else article.canonical_url,
                 title=article.title,
                 publisher=article.publisher,
                 story_id=article.story_id,

@@ -38,16 +38,21 @@ def deliver(
     report = DeliveryReport()
     if not config.alerts.enabled:
         return report
-    if not dry_run:
-        with db.begin() as session:
-            report.enqueued = enqueue_alerts(session, config.alerts, now)
     sender = sender or SmtpSender(config.alerts.smtp)
     if dry_run:
-        with db.begin() as session:
-            result = dispatch_pending(session, sender, config.alerts, now, dry_run=True)
+        # Enqueue and render inside a transaction that is rolled back: the mails a real run
+        # would send, and no row changed.
+        with db.sessions() as session:
+            try:
+                report.enqueued = enqueue_alerts(session, config.alerts, now)
+                result = dispatch_pending(session, sender, config.alerts, now, dry_run=True)
+            finally:
+                session.rollback()
         report.messages = list(result.messages)
         report.pending = result.pending
         return report
+    with db.begin() as session:
+        report.enqueued = enqueue_alerts(session, config.alerts, now)
     attempted: set[int] = set()
     while True:
         with db.begin() as session:

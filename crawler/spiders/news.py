@@ -7,7 +7,7 @@ import os
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import scrapy
@@ -45,6 +45,7 @@ from tracker.urls import canonical_url, naver_article_id
 logger = logging.getLogger(__name__)
 
 PERMANENT_HTTP = {400, 401, 403, 404, 410, 451}
+T = TypeVar("T")
 KST = ZoneInfo("Asia/Seoul")
 
 
@@ -347,28 +348,12 @@ class NewsSpider(scrapy.Spider):
             return
         seen = set(pending.seen_urls) if pending else set()
         seen.add(response.request.url if response.request else response.url)
-        job = PageJob(
-            url=response.url,
-            body=response.body,
-            headers=_headers(response),
-            naver_hosts=self.context.config.crawl.naver_hosts,
-            seen_urls=sorted(seen),
-            permutations=self.context.near.permutations,
+        prepared, retry = await self._extract(
+            response, source, process_page, self._page_job(response, seen)
         )
-        try:
-            prepared = await self.pages.run(process_page, job)
-        except RetryPage as exc:
-            retry = get_retry_request(response.request, spider=self, reason="retry_page")
-            if retry is not None:
-                yield retry
-                return
-            self._article_error(response.url, source, exc.reason, False)
-            return
-        except NotAnArticle as exc:
-            self._article_error(response.url, source, exc.reason, True)
-            return
-        except ExtractionError as exc:
-            self._article_error(response.url, source, exc.reason, False)
+        if retry is not None:
+            yield retry
+        if prepared is None:
             return
         yield ArticleItem(
             article=prepared.parsed,
@@ -377,6 +362,27 @@ class NewsSpider(scrapy.Spider):
             seen_urls=sorted(seen),
             prepared=prepared,
         )
+
+    async def _extract(
+        self, response: Response, source: str, func: Callable[[PageJob], T], job: PageJob
+    ) -> tuple[T | None, Request | None]:
+        """Return ``func(job)`` run in the worker pool, or (None, a retry request or None).
+
+        Extraction errors are recorded against the source: a transient page is retried, a
+        page that is not an article is remembered as a permanent failure.
+        """
+        try:
+            return await self.pages.run(func, job), None
+        except RetryPage as exc:
+            retry = get_retry_request(response.request, spider=self, reason="retry_page")
+            if retry is None:
+                self._article_error(response.url, source, exc.reason, False)
+            return None, retry
+        except NotAnArticle as exc:
+            self._article_error(response.url, source, exc.reason, True)
+        except ExtractionError as exc:
+            self._article_error(response.url, source, exc.reason, False)
+        return None, None
 
     # ------------------------------------------------------------ MSIT releases
 
@@ -398,20 +404,10 @@ class NewsSpider(scrapy.Spider):
         seen = set(pending.seen_urls) if pending else set()
         seen.add(response.request.url if response.request else response.url)
         job = self._page_job(response, seen)
-        try:
-            parsed = await self.pages.run(parse_page, job)
-        except RetryPage as exc:
-            retry = get_retry_request(response.request, spider=self, reason="retry_page")
-            if retry is not None:
-                yield retry
-                return
-            self._article_error(response.url, source, exc.reason, False)
-            return
-        except NotAnArticle as exc:
-            self._article_error(response.url, source, exc.reason, True)
-            return
-        except ExtractionError as exc:
-            self._article_error(response.url, source, exc.reason, False)
+        parsed, retry = await self._extract(response, source, parse_page, job)
+        if retry is not None:
+            yield retry
+        if parsed is None:
             return
         pdf_url = parsed.extra.get("pdf_url")
         if pdf_url:
