@@ -32,6 +32,7 @@ from tracker.export import (
 from tracker.facts import EXTRACTOR_VERSION, FACT_TYPES
 from tracker.facts.entities import load_entities
 from tracker.factstore import fact_to_dict, query_facts, reextract_all
+from tracker.lock import Busy, run_lock
 from tracker.models import Change
 from tracker.output import console, err_console, is_interactive, setup_logging
 from tracker.runner import log_tail, run_crawl
@@ -48,8 +49,17 @@ class State:
     def __init__(self, config_path: str | None, quiet: bool = False) -> None:
         self.config_path = config_path
         self.quiet = quiet
+        # In quiet `run`s the parts of the summary are joined into one line (for cron mail).
+        self.summary: list[str] | None = None
         self._config: Config | None = None
         self._db: Database | None = None
+
+    def say(self, text: str) -> None:
+        """Print a summary line, or keep it for the one-line summary of a quiet run."""
+        if self.summary is not None:
+            self.summary.append(text)
+        else:
+            console.print(text, highlight=False, markup=False)
 
     @property
     def config(self) -> Config:
@@ -194,7 +204,7 @@ def _crawl_and_summarize(
             f"the crawl process exited with code {result.returncode} before recording any "
             f"source; log: {result.log_path}\n{tail}"
         )
-    _print_crawl_summary(rows, state.quiet)
+    _print_crawl_summary(state, rows)
     failed = [name for name, status, *_ in rows if status in {"failed", "partial", "interrupted"}]
     if result.timed_out:
         err_console.print(f"crawl stopped after {timeout} s (timeout)")
@@ -252,15 +262,14 @@ def _run_crawl_with_progress(
         )
 
 
-def _print_crawl_summary(rows: list[tuple[Any, ...]], quiet: bool) -> None:
-    if quiet:
+def _print_crawl_summary(state: State, rows: list[tuple[Any, ...]]) -> None:
+    if state.quiet:
         totals = [sum(r[i] for r in rows) for i in range(2, 8)]
         bad = sum(1 for r in rows if r[1] in {"failed", "partial", "interrupted"})
-        console.print(
+        state.say(
             f"crawl: {len(rows)} sources ({bad} with problems), listed {totals[0]}, "
             f"fetched {totals[1]}, new {totals[2]}, duplicate {totals[3]}, "
-            f"filtered {totals[4]}, errors {totals[5]}",
-            highlight=False,
+            f"filtered {totals[4]}, errors {totals[5]}"
         )
     else:
         table = Table(title="crawl summary")
@@ -475,20 +484,47 @@ def _now() -> datetime:
 @click.option("--timeout", type=float, default=None, metavar="SECONDS")
 @click.option("--baseline", is_flag=True, help="Record what is found as history, without alerts.")
 @click.option("--dry-run", is_flag=True, help="Print the mails that are due instead of sending.")
+@click.option(
+    "--wait",
+    type=float,
+    default=0.0,
+    metavar="SECONDS",
+    help="Wait this long for a run already in progress (default: exit at once).",
+)
 @click.pass_obj
 @handle_errors
 def run(
-    state: State, sources: tuple[str, ...], timeout: float | None, baseline: bool, dry_run: bool
+    state: State,
+    sources: tuple[str, ...],
+    timeout: float | None,
+    baseline: bool,
+    dry_run: bool,
+    wait: float,
 ) -> None:
     """One cycle: crawl → facts → state → changes → alerts.
 
-    The first run on a database records the current state without alerting. Exit code 1 when
-    some source failed (the rest of the cycle still runs on what was stored).
+    Only one run works at a time (a lock beside the SQLite database, an advisory lock on
+    PostgreSQL): a second run exits 0 with one line, or waits with --wait. The first run on a
+    database records the current state without alerting. With -q the cycle prints one summary
+    line. Exit code 1 when some source failed (the rest of the cycle still runs on what was
+    stored), 2 on a usage or config error.
     """
     config = state.config
     for name in sources:
         config.source(name)
-    state.db  # noqa: B018 - migrate before the crawl starts
+    try:
+        with run_lock(state.db.engine, wait=wait):
+            _cycle(state, sources, timeout, baseline, dry_run)
+    except Busy as exc:
+        click.echo(f"tracker run: skipped, {exc}")
+
+
+def _cycle(
+    state: State, sources: tuple[str, ...], timeout: float | None, baseline: bool, dry_run: bool
+) -> None:
+    config = state.config
+    if state.quiet:
+        state.summary = []
     crawl_code = _crawl_and_summarize(state, sources, timeout)
     entities = load_entities(config.entities_path)
     with state.db.begin() as session:
@@ -505,15 +541,17 @@ def run(
             for cid in ids
         ]
     note = " (baseline: recorded without alerts)" if silent else ""
-    console.print(
+    state.say(
         f"changes: {len(result.new)} new, {len(result.confirmed)} confirmed, "
-        f"{len(result.retracted)} retracted{note}",
-        highlight=False,
+        f"{len(result.retracted)} retracted{note}"
     )
     if not state.quiet:
         for line in lines:
             console.print("  " + line, highlight=False, markup=False)
     _deliver_and_report(state, dry_run)
+    if state.summary is not None:
+        click.echo("; ".join(state.summary))
+        state.summary = None
     if crawl_code:
         sys.exit(crawl_code)
 
@@ -523,12 +561,10 @@ def _deliver_and_report(state: State, dry_run: bool) -> None:
     if dry_run:
         for message in report.messages:
             click.echo(message.as_string())
-        console.print(f"alerts: {len(report.messages)} mail(s) due (dry run, nothing sent)")
+        state.say(f"alerts: {len(report.messages)} mail(s) due (dry run, nothing sent)")
         return
-    console.print(
-        f"alerts: {report.sent} sent, {report.failed} failed (will retry), "
-        f"{report.pending} pending",
-        highlight=False,
+    state.say(
+        f"alerts: {report.sent} sent, {report.failed} failed (will retry), {report.pending} pending"
     )
 
 
@@ -538,7 +574,7 @@ def _deliver_and_report(state: State, dry_run: bool) -> None:
 def baseline(state: State) -> None:
     """Crawl and record the current state as history, without alerting."""
     ctx = click.get_current_context()
-    ctx.invoke(run, sources=(), timeout=None, baseline=True, dry_run=False)
+    ctx.invoke(run, sources=(), timeout=None, baseline=True, dry_run=False, wait=0.0)
 
 
 @cli.command()
