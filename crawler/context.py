@@ -20,7 +20,16 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-COUNTERS = ("listed", "fetched", "new", "duplicate", "filtered", "errors", "skipped")
+COUNTERS = (
+    "listed",
+    "fetched",
+    "new",
+    "duplicate",
+    "filtered",
+    "errors",
+    "skipped",
+    "extraction_errors",
+)
 PROGRESS_ENV = "TRACKER_PROGRESS"
 _ATTRIBUTE = "_tracker_context"
 
@@ -34,8 +43,13 @@ class SourceRun:
     run_id: int | None = None
     listing_ok: int = 0
     listing_failed: int = 0
+    listing_not_modified: int = 0
     skipped_reason: str | None = None
     messages: list[str] = field(default_factory=list)
+    # Listing state to keep only if the source finishes cleanly: a feed's validators saved
+    # before its articles are stored would make the next run's 304 hide the unfetched ones.
+    # Values: listing key -> (ETag, Last-Modified or the newest item's ISO time).
+    listing_states: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
 
 
 class TrackerContext:

@@ -8,7 +8,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
 from crawler.context import SourceRun, TrackerContext, get_context
-from tracker.store import finish_run, start_run
+from tracker.store import finish_run, save_listing_state, start_run
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +61,17 @@ class RunRecorder:
                 counts = context.counts(run.name)
                 status = run_status(run, counts, reason)
                 messages = [run.skipped_reason] if run.skipped_reason else run.messages
-                finish_run(session, run.run_id, counts, status, messages)
+                finish_run(
+                    session,
+                    run.run_id,
+                    counts,
+                    status,
+                    messages,
+                    not_modified=run.listing_ok > 0 and run.listing_not_modified == run.listing_ok,
+                )
+                if status == "ok":
+                    for key, (etag, modified) in run.listing_states.items():
+                        save_listing_state(session, run.source_id, key, etag, modified)
                 context.emit({"event": "finished", "source": run.name, "status": status, **counts})
         context.db.dispose()
 

@@ -151,6 +151,7 @@ def test_sources_shows_never_run(config_path: Path) -> None:
             "official": False,
             "url": "http://127.0.0.1:9/feed.xml",
             "last_run": None,
+            "health": None,
         }
     ]
 

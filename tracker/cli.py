@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import signal
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -21,6 +23,7 @@ from tracker.config import Config, load_config
 from tracker.cycle import track
 from tracker.db import Database, current_revision, head_revision, upgrade
 from tracker.delivery import deliver
+from tracker.doctor import run_checks
 from tracker.errors import TrackerError
 from tracker.export import (
     EXPORT_FORMATS,
@@ -32,9 +35,11 @@ from tracker.export import (
 from tracker.facts import EXTRACTOR_VERSION, FACT_TYPES
 from tracker.facts.entities import load_entities
 from tracker.factstore import fact_to_dict, query_facts, reextract_all
+from tracker.health import notify_operator, source_health, update_incidents
 from tracker.lock import Busy, run_lock
 from tracker.models import Change
 from tracker.output import console, err_console, is_interactive, setup_logging
+from tracker.report import build_report
 from tracker.runner import log_tail, run_crawl
 from tracker.store import last_runs, runs_in_group
 
@@ -367,13 +372,15 @@ def export(state: State, fmt: str, out_dir: Path) -> None:
 @click.pass_obj
 @handle_errors
 def sources(state: State, as_json: bool) -> None:
-    """List configured sources with their last run."""
+    """List configured sources with their last run and health."""
     config = state.config
     with state.db.begin() as session:
         latest = last_runs(session)
+        healths = source_health(session)
         data = []
         for source in config.sources:
             run = latest.get(source.name)
+            health = healths.get(source.name)
             data.append(
                 {
                     "name": source.name,
@@ -391,16 +398,38 @@ def sources(state: State, as_json: bool) -> None:
                         "errors": run.errors,
                         "message": (run.messages or [None])[0],
                     },
+                    "health": None
+                    if health is None
+                    else {
+                        "healthy": not health.unhealthy(config.health.threshold),
+                        "problem_streak": health.problem_streak,
+                        "consecutive_failures": health.consecutive_failures,
+                        "zero_result_runs": health.zero_result_runs,
+                        "extraction_failures": health.extraction_failures,
+                        "last_success": health.last_success.astimezone(KST).isoformat()
+                        if health.last_success
+                        else None,
+                        "reason": health.reason or None,
+                    },
                 }
             )
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     table = Table()
-    for column in ("name", "type", "enabled", "last run", "status", "new", "errors", "note"):
+    for column in ("name", "type", "enabled", "last run", "status", "new", "health", "note"):
         table.add_column(column)
     for item in data:
         run = item["last_run"] or {}
+        health = item["health"] or {}
+        if not health:
+            verdict = ""
+        elif health["healthy"]:
+            verdict = (
+                "ok" if not health["problem_streak"] else f"ok ({health['problem_streak']} bad)"
+            )
+        else:
+            verdict = f"UNHEALTHY ({health['problem_streak']} bad runs)"
         table.add_row(
             item["name"],
             item["type"],
@@ -408,8 +437,8 @@ def sources(state: State, as_json: bool) -> None:
             (run.get("started_at") or "never")[:16].replace("T", " "),
             run.get("status", ""),
             str(run.get("new", "")),
-            str(run.get("errors", "")),
-            (run.get("message") or "")[:60],
+            verdict,
+            (health.get("reason") or run.get("message") or "")[:60],
         )
     console.print(table)
 
@@ -549,11 +578,31 @@ def _cycle(
         for line in lines:
             console.print("  " + line, highlight=False, markup=False)
     _deliver_and_report(state, dry_run)
+    if not dry_run:
+        _check_health(state)
     if state.summary is not None:
         click.echo("; ".join(state.summary))
         state.summary = None
     if crawl_code:
         sys.exit(crawl_code)
+
+
+def _check_health(state: State) -> None:
+    """Open/close source incidents and tell the operator once per incident."""
+    config = state.config
+    now = _now()
+    with state.db.begin() as session:
+        owed = update_incidents(session, config, now)
+        notified = notify_operator(session, config, SmtpSender(config.alerts.smtp), owed, now)
+        unhealthy = sorted(
+            name
+            for name, health in source_health(session).items()
+            if health.unhealthy(config.health.threshold)
+        )
+    if unhealthy:
+        state.say(f"health: unhealthy sources: {', '.join(unhealthy)}")
+    if notified:
+        state.say(f"health: {notified} operator notice(s) sent")
 
 
 def _deliver_and_report(state: State, dry_run: bool) -> None:
@@ -736,6 +785,70 @@ def show(state: State, change_id: int, as_json: bool) -> None:
         console.print(f"  “{item['sentence']}”", highlight=False, markup=False)
 
 
+@cli.command()
+@click.option("--timeout", type=float, default=10.0, show_default=True, metavar="SECONDS")
+@click.pass_obj
+@handle_errors
+def doctor(state: State, timeout: float) -> None:
+    """Check the config, the database, SMTP and every source, and say what is wrong.
+
+    Exit code 0 when everything answers, 1 otherwise, 2 when the config itself is invalid.
+    """
+    checks = run_checks(state.config, timeout)
+    for check in checks:
+        mark = "ok  " if check.ok else "FAIL"
+        click.echo(f"{mark} {check.name}: {check.detail}")
+    failed = [c for c in checks if not c.ok]
+    click.echo(f"{len(checks) - len(failed)} ok, {len(failed)} failed")
+    if failed:
+        sys.exit(EXIT_PARTIAL)
+
+
+@cli.command()
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Folder to write the site into.",
+)
+@click.option(
+    "--base-url", default=None, metavar="URL", help="Where the site is served (Atom links)."
+)
+@click.pass_obj
+@handle_errors
+def report(state: State, out_dir: Path, base_url: str | None) -> None:
+    """Write the static HTML report (status board, change log, teams, articles) and changes.xml."""
+    entities = load_entities(state.config.entities_path)
+    with state.db.begin() as session:
+        summary = build_report(session, state.config, entities, out_dir, _now(), base_url=base_url)
+    console.print(
+        f"report: {summary.pages} pages, {summary.changes} changes, {summary.articles} articles"
+        f" → {summary.index}",
+        highlight=False,
+    )
+
+
+@cli.command()
+@click.option("--list", "list_only", is_flag=True, help="Show jobs and next runs, then exit.")
+@click.pass_obj
+@handle_errors
+def schedule(state: State, list_only: bool) -> None:
+    """Run the scheduler daemon: `tracker run` per source group on cron triggers, fast polling
+    on decision days. SIGTERM or Ctrl-C stops it after the current job."""
+    from tracker.scheduler import build_scheduler, describe_jobs, run_forever
+
+    if logging.getLogger().level > logging.INFO:
+        logging.getLogger().setLevel(logging.INFO)  # the cycle lines are the daemon's log
+    state.db  # noqa: B018 - migrate before the job store creates its table
+    scheduler = build_scheduler(state.config)
+    for line in describe_jobs(scheduler):
+        console.print(line, highlight=False, markup=False)
+    if not list_only:
+        run_forever(scheduler)
+
+
 # ---------------------------------------------------------------------------- alerts
 
 
@@ -814,8 +927,16 @@ def alerts_send(state: State, dry_run: bool) -> None:
     _deliver_and_report(state, dry_run)
 
 
+def _terminate(signum: int, frame: object) -> None:
+    # SIGTERM (cron's or systemd's stop, the scheduler's job timeout) unwinds like Ctrl-C: the
+    # crawl subprocess gets SIGTERM and closes cleanly (buffered articles are stored), open
+    # transactions roll back, locks are released.
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Console-script entry point."""
+    signal.signal(signal.SIGTERM, _terminate)
     cli(prog_name="tracker")
 
 

@@ -11,6 +11,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from tracker.errors import ConfigError
+from tracker.polling import ScheduleConfig
 
 DEFAULT_CONFIG_PATH = Path("config/tracker.yaml")
 CONFIG_ENV = "TRACKER_CONFIG"
@@ -134,6 +135,14 @@ class TrackingConfig(_Strict):
     min_publishers: int = Field(default=2, ge=1)
 
 
+class HealthConfig(_Strict):
+    # A source is unhealthy after this many consecutive problem runs (failures, zero results
+    # that are not "not modified", runs whose fetched pages all failed to extract).
+    threshold: int = Field(default=3, ge=1)
+    # Operator recipients of "source unhealthy" and "recovered" mails (separate from alerts.to).
+    operator: tuple[str, ...] = ()
+
+
 class _SourceBase(_Strict):
     name: str
     enabled: bool = True
@@ -190,6 +199,8 @@ class Config(_Strict):
     official_domains: tuple[str, ...] = ("korea.kr", "msit.go.kr")
     tracking: TrackingConfig = TrackingConfig()
     alerts: AlertsConfig = AlertsConfig()
+    health: HealthConfig = HealthConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
     sources: tuple[SourceConfig, ...] = Field(min_length=1)
     path: Path = Path(".")
 
@@ -200,6 +211,9 @@ class Config(_Strict):
             if source.name in seen:
                 raise ValueError(f"duplicate source name {source.name!r}")
             seen.add(source.name)
+        unknown = self.schedule.unknown_sources(seen)
+        if unknown:
+            raise ValueError(f"schedule: unknown source(s): {', '.join(unknown)}")
         return self
 
     def source(self, name: str) -> AnySource:

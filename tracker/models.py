@@ -181,6 +181,10 @@ class CrawlRun(Base):
     errors: Mapped[int] = mapped_column(Integer, default=0)
     # Leads not fetched because the URL failed permanently on earlier runs.
     skipped: Mapped[int] = mapped_column(Integer, default=0)
+    # Fetched pages the page objects could not read (no title/body, not an article).
+    extraction_errors: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Every listing answered 304 Not Modified: zero results that are not a problem.
+    not_modified: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     messages: Mapped[list[Any]] = mapped_column(default=list)
 
     source: Mapped[Source] = relationship()
@@ -325,3 +329,20 @@ class Meta(Base):
 
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class SourceHealth(Base):
+    """A source's health incident state, so an operator is told once per incident."""
+
+    __tablename__ = "source_health"
+
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), primary_key=True)
+    # ok | unhealthy
+    state: Mapped[str] = mapped_column(String(20), default="ok")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    since: Mapped[datetime | None]
+    incidents: Mapped[int] = mapped_column(Integer, default=0)
+    # Whether the operator was told of the current incident / of the recovery from the last one.
+    alert_sent: Mapped[bool] = mapped_column(Boolean, default=False)
+    recovery_sent: Mapped[bool] = mapped_column(Boolean, default=True)
+    checked_at: Mapped[datetime | None]

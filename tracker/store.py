@@ -91,15 +91,30 @@ def start_run(session: Session, run_group: str, source_id: int) -> CrawlRun:
 
 
 def finish_run(
-    session: Session, run_id: int, counts: dict[str, int], status: str, messages: Sequence[str]
+    session: Session,
+    run_id: int,
+    counts: dict[str, int],
+    status: str,
+    messages: Sequence[str],
+    not_modified: bool = False,
 ) -> None:
     """Store the final counts, status and (capped) error messages of a CrawlRun."""
     run = session.get(CrawlRun, run_id)
     if run is None:
         return
-    for key in ("listed", "fetched", "new", "duplicate", "filtered", "errors", "skipped"):
+    for key in (
+        "listed",
+        "fetched",
+        "new",
+        "duplicate",
+        "filtered",
+        "errors",
+        "skipped",
+        "extraction_errors",
+    ):
         setattr(run, key, int(counts.get(key, 0)))
     run.status = status
+    run.not_modified = not_modified
     run.messages = list(messages)[:MAX_RUN_MESSAGES]
     run.finished_at = utcnow()
 

@@ -38,7 +38,7 @@ from tracker.archive import LeadKeys, attach_sources, triage_leads
 from tracker.article import ParsedArticle
 from tracker.articles import PreparedArticle
 from tracker.config import AnySource, MsitBoardSource, NaverApiSource, RssSource
-from tracker.store import get_listing_state, record_fetch_failure, save_listing_state
+from tracker.store import get_listing_state, record_fetch_failure
 from tracker.text import keyword_fingerprint, matches_keywords
 from tracker.urls import canonical_url, naver_article_id
 
@@ -66,6 +66,8 @@ class NewsSpider(scrapy.Spider):
         super().__init__(*args, **kwargs)
         self.only_sources = [s.strip() for s in sources.split(",") if s.strip()]
         self.pending: dict[str, PendingArticle] = {}
+        # Newest item time of each (source, query) at the last clean run of the Naver API.
+        self.watermarks: dict[tuple[str, str], datetime] = {}
         # Backfill: keep paging the Naver API back to this date even through known pages.
         self.since = datetime.fromisoformat(since) if since else None
         if self.since is not None and self.since.tzinfo is None:
@@ -119,6 +121,14 @@ class NewsSpider(scrapy.Spider):
             logger.warning("[%s] skipped: %s", source.name, reason)
             return
         headers = {"X-Naver-Client-Id": client_id, "X-Naver-Client-Secret": client_secret}
+        run = self.context.source_run(source.name)
+        with self.context.db.begin() as session:
+            for query in source.queries:
+                state = get_listing_state(session, run.source_id, _api_key(query))
+                if state is not None and state.last_modified:
+                    self.watermarks[(source.name, query)] = datetime.fromisoformat(
+                        state.last_modified
+                    )
         for query in source.queries:
             yield self._naver_request(source, query, 1, headers)
 
@@ -157,12 +167,21 @@ class NewsSpider(scrapy.Spider):
         run.listing_ok += 1
         requests = self._leads(source.name, page.leads)
         yield from requests
+        dates = [lead.published_at for lead in page.leads if lead.published_at]
+        if start == 1 and dates:
+            # The newest item: everything down to it is handled once this run ends cleanly.
+            run.listing_states[_api_key(query)] = (None, max(dates).isoformat())
         next_start = start + source.display
-        # Newest first: a page with nothing new means everything older is known too, unless a
-        # backfill asks for everything back to a date.
-        oldest = min((lead.published_at for lead in page.leads if lead.published_at), default=None)
-        wanted = bool(requests) or (
-            self.since is not None and oldest is not None and oldest >= self.since
+        # Newest first. Page deeper while this page brought something new, or while it is newer
+        # than the watermark of the last clean run (an interrupted run may have left known
+        # items on top of unfetched ones), or back to a backfill's date.
+        oldest = min(dates, default=None)
+        watermark = self.watermarks.get((source.name, query))
+        wanted = (
+            bool(requests)
+            or watermark is None
+            or (oldest is not None and oldest > watermark)
+            or (self.since is not None and oldest is not None and oldest >= self.since)
         )
         if (
             wanted
@@ -196,6 +215,7 @@ class NewsSpider(scrapy.Spider):
         run = self.context.source_run(source.name)
         if response.status == 304:
             run.listing_ok += 1
+            run.listing_not_modified += 1
             logger.info("[%s] feed not modified", source.name)
             return
         try:
@@ -206,14 +226,10 @@ class NewsSpider(scrapy.Spider):
             self.context.error(source.name, f"{source.url}: {exc}")
             return
         run.listing_ok += 1
-        with self.context.db.begin() as session:
-            save_listing_state(
-                session,
-                run.source_id,
-                source.url,
-                _header(response, "ETag"),
-                _header(response, "Last-Modified"),
-            )
+        run.listing_states[source.url] = (
+            _header(response, "ETag"),
+            _header(response, "Last-Modified"),
+        )
         keywords = self.context.config.keywords
         wanted = []
         for lead in leads:
@@ -376,11 +392,14 @@ class NewsSpider(scrapy.Spider):
         except RetryPage as exc:
             retry = get_retry_request(response.request, spider=self, reason="retry_page")
             if retry is None:
+                self.context.count(source, "extraction_errors")
                 self._article_error(response.url, source, exc.reason, False)
             return None, retry
         except NotAnArticle as exc:
+            self.context.count(source, "extraction_errors")
             self._article_error(response.url, source, exc.reason, True)
         except ExtractionError as exc:
+            self.context.count(source, "extraction_errors")
             self._article_error(response.url, source, exc.reason, False)
         return None, None
 
@@ -495,6 +514,11 @@ class NewsSpider(scrapy.Spider):
         self.context.error(source, f"{url}: {message}")
         with self.context.db.begin() as session:
             record_fetch_failure(session, url, message, permanent)
+
+
+def _api_key(query: str) -> str:
+    """Return the listing-state key of a Naver API query."""
+    return f"naver-api:{query}"
 
 
 def describe_failure(failure: Failure) -> str:

@@ -22,6 +22,13 @@ def _engine() -> Engine:
     return create_engine(url)
 
 
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    # The scheduler's job store keeps its own table in the same database; it is not ours.
+    return not (type_ == "table" and name == "apscheduler_jobs")
+
+
 def run_migrations_online() -> None:
     engine = _engine()
     with engine.connect() as connection:
@@ -31,6 +38,7 @@ def run_migrations_online() -> None:
             # SQLite cannot ALTER most things; batch mode rebuilds tables instead.
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_object=include_object,
         )
         with context.begin_transaction():
             context.run_migrations()
