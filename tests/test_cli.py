@@ -163,3 +163,21 @@ def test_db_upgrade_and_current(config_path: Path) -> None:
     from tracker.db import head_revision
 
     assert f"current: {head_revision()}" in out
+
+
+def test_export_writes_facts_and_changes_as_json_and_csv(config_path: Path, tmp_path: Path) -> None:
+    import csv
+
+    _store_two(config_path)
+    code, out, _ = invoke("--config", str(config_path), "reextract")
+    assert code == 0
+    code, out, _ = invoke("--config", str(config_path), "export", "--out", str(tmp_path / "x"))
+    assert code == 0 and "fact(s)" in out
+    facts = json.loads((tmp_path / "x" / "facts.json").read_text(encoding="utf-8"))
+    with (tmp_path / "x" / "facts.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == len(facts)
+    assert all(json.loads(r["values"]) == f["values"] for r, f in zip(rows, facts, strict=True))
+    assert json.loads((tmp_path / "x" / "changes.json").read_text(encoding="utf-8")) == []
+    header = (tmp_path / "x" / "changes.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header.startswith("id,kind,subject,stage,before,after,confidence")

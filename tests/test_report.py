@@ -359,3 +359,25 @@ def test_article_filter_runs_from_file_url(replay: Replay, chromium: str, tmp_pa
     assert all(slug in i.get("data-teams").split() for i in shown)
     assert all(slug not in i.get("data-teams").split() for i in hidden)
     assert dom.xpath('string(//*[@id="shown-count"])').startswith(f"{len(shown)}건")
+
+
+@pytest.mark.slow
+def test_demo_runs_end_to_end_offline(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    out = tmp_path / "demo"
+    result = subprocess.run(
+        [sys.executable, "-m", "tracker", "demo", "--out", str(out), "--days", "4"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "day 4:" in result.stdout and "demo report:" in result.stdout
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "NC AI" in index and "탈락" in index
+    feed = feedparser.parse((out / "changes.xml").read_bytes())
+    assert not feed.bozo and any("NC AI" in e.title for e in feed.entries)
+    assert not list(tmp_path.glob("*.db")), "the demo must not leave a database behind"

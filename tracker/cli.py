@@ -30,6 +30,7 @@ from tracker.export import (
     KST,
     article_to_dict,
     export_articles,
+    export_records,
     query_articles,
 )
 from tracker.facts import EXTRACTOR_VERSION, FACT_TYPES
@@ -361,10 +362,41 @@ def articles(
 @click.pass_obj
 @handle_errors
 def export(state: State, fmt: str, out_dir: Path) -> None:
-    """Export every article (md: one file each with YAML frontmatter; jsonl: one file)."""
+    """Export every article (md: one file each with YAML frontmatter; jsonl: one file), and
+    the facts and the change log as JSON and CSV (facts.json/csv, changes.json/csv)."""
     with state.db.begin() as session:
         count = export_articles(session, out_dir, fmt)
-    console.print(f"exported {count} article(s) to {out_dir}")
+        records = export_records(session, out_dir)
+    console.print(
+        f"exported {count} article(s), {records['facts']} fact(s) and {records['changes']} "
+        f"change(s) to {out_dir}",
+        highlight=False,
+    )
+
+
+@cli.command()
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("demo-report"),
+    show_default=True,
+    metavar="DIR",
+    help="Where to write the demo's report.",
+)
+@click.option("--days", type=click.IntRange(1, 6), default=6, show_default=True)
+def demo(out_dir: Path, days: int) -> None:
+    """Run the whole pipeline offline on a bundled news world, then write its report.
+
+    Starts a local server with a small invented news world (Naver API look-alike, feeds, the
+    ministry's board, Naver and publisher pages), replays it day by day through crawl → facts →
+    state → changes into a temporary database, and writes the static report. No network, no
+    keys, nothing of yours is touched.
+    """
+    from tracker.demo import run_demo
+
+    index = run_demo(out_dir, days, lambda line: console.print(line, highlight=False))
+    console.print(f"demo report: {index.resolve()}", highlight=False)
 
 
 @cli.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from collections.abc import Iterator
@@ -148,3 +149,45 @@ def export_articles(session: Session, out_dir: Path, fmt: str) -> int:
         (out_dir / f"{name}.md").write_text(article_markdown(article), encoding="utf-8")
         count += 1
     return count
+
+
+FACT_COLUMNS = (
+    "id", "article_id", "type", "subject", "values", "modality", "sentence", "start", "end",
+    "language", "extractor_version",
+)  # fmt: skip
+CHANGE_COLUMNS = (
+    "id", "kind", "subject", "stage", "before", "after", "confidence", "first_seen_at",
+    "confirmed_at", "retracted_at", "silent", "evidence",
+)  # fmt: skip
+
+
+def export_records(session: Session, out_dir: Path) -> dict[str, int]:
+    """Write facts and changes as JSON and CSV (nested values as JSON text); return counts."""
+    from tracker.changes import change_to_dict, query_changes
+    from tracker.factstore import fact_to_dict
+    from tracker.models import FactRow
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    facts = [fact_to_dict(row) for row in session.scalars(select(FactRow).order_by(FactRow.id))]
+    changes = [change_to_dict(change) for change in query_changes(session)]
+    for name, rows, columns in (
+        ("facts", facts, FACT_COLUMNS),
+        ("changes", changes, CHANGE_COLUMNS),
+    ):
+        (out_dir / f"{name}.json").write_text(
+            json.dumps(rows, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
+        with (out_dir / f"{name}.csv").open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=columns)
+            writer.writeheader()
+            for row in rows:
+                writer.writerow(
+                    {
+                        key: json.dumps(value, ensure_ascii=False)
+                        if isinstance(value, dict | list)
+                        else value
+                        for key, value in row.items()
+                        if key in columns
+                    }
+                )
+    return {"facts": len(facts), "changes": len(changes)}
