@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tracker.state import FactRecord, confidence_of, fold, independent_sources
 from tracker.world.server import NewsWorld
@@ -361,3 +362,31 @@ def test_alerts_test_command_and_dry_run(tmp_path: Path, world: NewsWorld) -> No
         assert len(inbox.messages) == 1 + 4  # the four changes day 4 confirms beyond day 3's
     finally:
         controller.stop()
+
+
+@pytest.mark.slow
+def test_alerts_switched_on_later_do_not_mail_the_history(tmp_path: Path, world: NewsWorld) -> None:
+    from aiosmtpd.controller import Controller
+
+    world.set_day(4)
+    config = make_config(tmp_path, world)
+    assert run_tracker(config, "run").returncode == 0  # baseline
+    world.set_day(5)
+    assert run_tracker(config, "run").returncode == 0  # news, but nobody to tell yet
+    port = free_port()
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    data["alerts"] = {"smtp": {"host": "127.0.0.1", "port": port}, "to": ["late@example.com"]}
+    config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        assert run_tracker(config, "run").returncode == 0
+        assert inbox.messages == []  # day 5's withdrawal happened before alerts were on
+        world.set_day(6)
+        assert run_tracker(config, "run").returncode == 0
+    finally:
+        controller.stop()
+    subjects = [str(m["Subject"]) for _, m in inbox.messages]
+    assert any("모티프테크놀로지스" in s for s in subjects)
+    assert not any("네이버클라우드" in s for s in subjects)

@@ -584,6 +584,7 @@ def _cycle(
     state: State, sources: tuple[str, ...], timeout: float | None, baseline: bool, dry_run: bool
 ) -> None:
     config = state.config
+    started = _now()
     if state.quiet:
         state.summary = []
     crawl_code = _crawl_and_summarize(state, sources, timeout)
@@ -609,7 +610,7 @@ def _cycle(
     if not state.quiet:
         for line in lines:
             console.print("  " + line, highlight=False, markup=False)
-    _deliver_and_report(state, dry_run)
+    _deliver_and_report(state, dry_run, started)
     if not dry_run:
         _check_health(state)
     if state.summary is not None:
@@ -637,8 +638,8 @@ def _check_health(state: State) -> None:
         state.say(f"health: {notified} operator notice(s) sent")
 
 
-def _deliver_and_report(state: State, dry_run: bool) -> None:
-    report = deliver(state.db, state.config, _now(), dry_run=dry_run)
+def _deliver_and_report(state: State, dry_run: bool, cycle_started: datetime | None = None) -> None:
+    report = deliver(state.db, state.config, _now(), dry_run=dry_run, cycle_started=cycle_started)
     if dry_run:
         for message in report.messages:
             click.echo(message.as_string())

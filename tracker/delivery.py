@@ -7,9 +7,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
 
+from sqlalchemy.orm import Session
+
 from tracker.alerts import AlertSender, SmtpSender, dispatch_pending, enqueue_alerts
 from tracker.config import Config
 from tracker.db import Database
+from tracker.models import Meta
 
 logger = logging.getLogger(__name__)
 
@@ -23,12 +26,29 @@ class DeliveryReport:
     messages: list[EmailMessage] = field(default_factory=list)
 
 
+ALERTS_SINCE_KEY = "alerts_since"
+
+
+def alerts_since(session: Session, now: datetime) -> datetime:
+    """Return when alerting started on this database, recording ``now`` the first time.
+
+    Changes recorded before that (while alerts were off or had no recipients) are history.
+    """
+    row = session.get(Meta, ALERTS_SINCE_KEY)
+    if row is None:
+        row = Meta(key=ALERTS_SINCE_KEY, value=now.isoformat())
+        session.add(row)
+        session.flush()
+    return datetime.fromisoformat(row.value)
+
+
 def deliver(
     db: Database,
     config: Config,
     now: datetime,
     sender: AlertSender | None = None,
     dry_run: bool = False,
+    cycle_started: datetime | None = None,
 ) -> DeliveryReport:
     """Enqueue owed alerts in one transaction, then send them one per transaction.
 
@@ -36,15 +56,18 @@ def deliver(
     never holds the database's write lock through an SMTP conversation.
     """
     report = DeliveryReport()
-    if not config.alerts.enabled:
+    if not config.alerts.enabled or not config.alerts.to:
         return report
+    with db.begin() as session:
+        # Alerting starts with the cycle that first had recipients, including its own changes.
+        since = alerts_since(session, cycle_started or now)
     sender = sender or SmtpSender(config.alerts.smtp)
     if dry_run:
         # Enqueue and render inside a transaction that is rolled back: the mails a real run
         # would send, and no row changed.
         with db.sessions() as session:
             try:
-                report.enqueued = enqueue_alerts(session, config.alerts, now)
+                report.enqueued = enqueue_alerts(session, config.alerts, now, since)
                 result = dispatch_pending(session, sender, config.alerts, now, dry_run=True)
             finally:
                 session.rollback()
@@ -52,7 +75,7 @@ def deliver(
         report.pending = result.pending
         return report
     with db.begin() as session:
-        report.enqueued = enqueue_alerts(session, config.alerts, now)
+        report.enqueued = enqueue_alerts(session, config.alerts, now, since)
     attempted: set[int] = set()
     while True:
         with db.begin() as session:

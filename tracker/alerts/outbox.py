@@ -45,7 +45,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from tracker.alerts.render import (
@@ -126,17 +126,30 @@ def _cancel(row: AlertOutbox, reason: str) -> None:
     row.last_error = reason
 
 
-def enqueue_alerts(session: Session, config: AlertsConfig, now: datetime) -> int:
-    """Add the outbox rows the change log calls for; return how many are new (0 when re-run)."""
+def enqueue_alerts(
+    session: Session, config: AlertsConfig, now: datetime, since: datetime | None = None
+) -> int:
+    """Add the outbox rows the change log calls for; return how many are new (0 when re-run).
+
+    With ``since``, only changes first seen, confirmed or retracted at or after it are owed:
+    switching alerts on later must not mail the whole history.
+    """
     now = _aware(now)
     if not config.enabled:
         return 0
     recipients = _recipients(config)
     if not recipients:
         return 0
-    changes = session.scalars(
-        select(Change).where(Change.silent.is_(False)).order_by(Change.id)
-    ).all()
+    query = select(Change).where(Change.silent.is_(False))
+    if since is not None:
+        query = query.where(
+            or_(
+                Change.first_seen_at >= since,
+                Change.confirmed_at >= since,
+                Change.retracted_at >= since,
+            )
+        )
+    changes = session.scalars(query.order_by(Change.id)).all()
     existing: dict[tuple[int | None, str, str], AlertOutbox] = {
         (row.change_id, row.recipient, row.kind): row
         for row in session.scalars(select(AlertOutbox).where(AlertOutbox.change_id.is_not(None)))
