@@ -67,5 +67,5 @@ def test_readme_setup_is_two_commands_and_ci_runs_the_test_command() -> None:
     blocks = re.findall(r"```sh\n(.*?)```", section, re.S)
     assert len(blocks) == 2 and all(len(b.strip().splitlines()) == 1 for b in blocks)
     install, test = (b.strip() for b in blocks)
-    assert "pip install" in install and "tracker crawl" in install
+    assert "pip install" in install and "tracker run" in install
     assert test in CI

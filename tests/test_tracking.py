@@ -390,3 +390,19 @@ def test_alerts_switched_on_later_do_not_mail_the_history(tmp_path: Path, world:
     subjects = [str(m["Subject"]) for _, m in inbox.messages]
     assert any("모티프테크놀로지스" in s for s in subjects)
     assert not any("네이버클라우드" in s for s in subjects)
+
+
+def test_a_first_run_that_stored_nothing_is_no_baseline(tmp_path: Path) -> None:
+    from tracker.config import load_config
+    from tracker.cycle import baseline_recorded, track
+    from tracker.db import Database
+    from tracker.facts.entities import load_entities
+
+    from .conftest import write_config
+
+    config = load_config(write_config(tmp_path, [{"name": "f", "type": "rss", "url": "http://x/"}]))
+    database = Database(config.database_url)
+    with database.begin() as session:
+        _, silent = track(session, config, load_entities(config.entities_path), datetime.now(UTC))
+        assert silent and not baseline_recorded(session)
+    database.dispose()

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from tracker.changes import RebuildResult, rebuild
 from tracker.config import Config
 from tracker.facts.entities import Entities
-from tracker.models import Change, Meta
+from tracker.models import Article, Change, Meta
 
 BASELINE_KEY = "baseline_at"
 
@@ -33,6 +33,9 @@ def track(
     """
     silent = baseline or not baseline_recorded(session)
     result = rebuild(session, config, entities, now, silent=silent)
-    if silent and session.get(Meta, BASELINE_KEY) is None:
+    # A first run that stored nothing (offline, every source down) is no baseline: the next
+    # run that finds the story must still record it silently instead of mailing its history.
+    has_articles = bool(session.scalar(select(func.count()).select_from(Article)))
+    if silent and has_articles and session.get(Meta, BASELINE_KEY) is None:
         session.add(Meta(key=BASELINE_KEY, value=now.isoformat()))
     return result, silent
