@@ -181,3 +181,10 @@ def test_export_writes_facts_and_changes_as_json_and_csv(config_path: Path, tmp_
     assert json.loads((tmp_path / "x" / "changes.json").read_text(encoding="utf-8")) == []
     header = (tmp_path / "x" / "changes.csv").read_text(encoding="utf-8").splitlines()[0]
     assert header.startswith("id,kind,subject,stage,before,after,confidence")
+
+
+def test_schedule_list_shows_the_jobs(config_path: Path) -> None:
+    code, out, _ = invoke("--config", str(config_path), "schedule", "--list")
+    assert code == 0
+    jobs = [line for line in out.splitlines() if line.startswith(("run:", "fast:"))]
+    assert jobs and jobs[0].startswith("run:all ") and "sources=feed" in jobs[0]

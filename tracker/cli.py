@@ -877,7 +877,7 @@ def schedule(state: State, list_only: bool) -> None:
     state.db  # noqa: B018 - migrate before the job store creates its table
     scheduler = build_scheduler(state.config)
     for line in describe_jobs(scheduler):
-        console.print(line, highlight=False, markup=False)
+        click.echo(line)  # one line per job, never wrapped
     if not list_only:
         run_forever(scheduler)
 
