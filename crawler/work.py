@@ -40,8 +40,7 @@ class PageJob:
 
 def process_page(job: PageJob) -> PreparedArticle:
     """Return the page's article, normalized, hashed and signed; raise ExtractionError if none."""
-    parsed = parse_article(job.url, job.body, job.headers)
-    return prepare_article(parsed, job.naver_hosts, job.seen_urls, job.permutations)
+    return prepare_parsed(parse_page(job), job)
 
 
 def parse_page(job: PageJob) -> ParsedArticle:

@@ -113,14 +113,7 @@ class _KnownKeys:
         canonicals = sorted({a.canonical_url for a in articles})
         urls = sorted({u for a in articles for u in a.urls})
         hashes = sorted({a.content_hash for a in articles})
-        self.by_naver: dict[tuple[str, str], int] = {}
-        for chunk in _chunks(naver_ids):
-            rows = session.execute(
-                select(Article.naver_oid, Article.naver_aid, Article.id).where(
-                    tuple_(Article.naver_oid, Article.naver_aid).in_(chunk)
-                )
-            )
-            self.by_naver.update({(oid, aid): id_ for oid, aid, id_ in rows})
+        self.by_naver = _lookup_naver(session, naver_ids)
         self.by_canonical = _lookup(session, Article.canonical_url, Article.id, canonicals)
         self.by_url = _lookup(session, ArticleUrl.url, ArticleUrl.article_id, urls)
         self.by_hash = _lookup(session, Article.content_hash, Article.id, hashes)
@@ -150,6 +143,19 @@ def _lookup(session: Session, key: Any, value: Any, keys: Sequence[str]) -> dict
     found: dict[str, int] = {}
     for chunk in _chunks(keys):
         found.update({k: v for k, v in session.execute(select(key, value).where(key.in_(chunk)))})
+    return found
+
+
+def _lookup_naver(session: Session, ids: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """Return the stored article id of each known Naver (oid, aid)."""
+    found: dict[tuple[str, str], int] = {}
+    for chunk in _chunks(ids):
+        rows = session.execute(
+            select(Article.naver_oid, Article.naver_aid, Article.id).where(
+                tuple_(Article.naver_oid, Article.naver_aid).in_(chunk)
+            )
+        )
+        found.update({(oid, aid): id_ for oid, aid, id_ in rows})
     return found
 
 
@@ -328,14 +334,7 @@ def triage_leads(
     by_url = _lookup(session, ArticleUrl.url, ArticleUrl.article_id, all_urls)
     by_url.update(_lookup(session, Article.canonical_url, Article.id, all_urls))
     naver_ids = sorted({lead.naver_id for lead in leads if lead.naver_id})
-    by_naver: dict[tuple[str, str], int] = {}
-    for chunk in _chunks(naver_ids):
-        rows = session.execute(
-            select(Article.naver_oid, Article.naver_aid, Article.id).where(
-                tuple_(Article.naver_oid, Article.naver_aid).in_(chunk)
-            )
-        )
-        by_naver.update({(oid, aid): id_ for oid, aid, id_ in rows})
+    by_naver = _lookup_naver(session, naver_ids)
     failures: dict[str, FetchFailure] = {}
     for chunk in _chunks(all_urls):
         failures.update(

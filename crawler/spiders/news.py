@@ -356,26 +356,44 @@ class NewsSpider(scrapy.Spider):
         )
 
     async def parse_article(self, response: Response) -> AsyncIterator[ArticleItem | Request]:
-        source = response.meta["source"]
-        pending = self.pending.get(response.meta["pending_key"])
-        self.context.count(source, "fetched")
+        source, key, job = self._fetched(response)
         if is_google_news_link(response.url):
             self._article_error(response.url, source, "Google News link did not resolve", True)
             return
-        seen = set(pending.seen_urls) if pending else set()
-        seen.add(response.request.url if response.request else response.url)
-        prepared, retry = await self._extract(
-            response, source, process_page, self._page_job(response, seen)
-        )
+        prepared, retry = await self._extract(response, source, process_page, job)
         if retry is not None:
             yield retry
-        if prepared is None:
-            return
-        yield ArticleItem(
+        if prepared is not None:
+            yield self._item(key, source, prepared, job)
+
+    def _fetched(self, response: Response) -> tuple[str, str, PageJob]:
+        """Count a fetched article page; return its source, pending key and worker job.
+
+        The job carries every URL that led here (the request's, and other sources' listings).
+        """
+        source, key = response.meta["source"], response.meta["pending_key"]
+        self.context.count(source, "fetched")
+        pending = self.pending.get(key)
+        seen = set(pending.seen_urls) if pending else set()
+        seen.add(response.request.url if response.request else response.url)
+        job = PageJob(
+            url=response.url,
+            body=response.body,
+            headers=_headers(response),
+            naver_hosts=self.context.config.crawl.naver_hosts,
+            seen_urls=sorted(seen),
+            permutations=self.context.near.permutations,
+        )
+        return source, key, job
+
+    def _item(self, key: str, source: str, prepared: PreparedArticle, job: PageJob) -> ArticleItem:
+        """Return the item of a prepared article, with every source that listed it this run."""
+        pending = self.pending.get(key)
+        return ArticleItem(
             article=prepared.parsed,
             source=source,
             sources=list(pending.sources) if pending else [source],
-            seen_urls=sorted(seen),
+            seen_urls=list(job.seen_urls),
             prepared=prepared,
         )
 
@@ -405,24 +423,9 @@ class NewsSpider(scrapy.Spider):
 
     # ------------------------------------------------------------ MSIT releases
 
-    def _page_job(self, response: Response, seen: set[str]) -> PageJob:
-        return PageJob(
-            url=response.url,
-            body=response.body,
-            headers=_headers(response),
-            naver_hosts=self.context.config.crawl.naver_hosts,
-            seen_urls=sorted(seen),
-            permutations=self.context.near.permutations,
-        )
-
     async def parse_msit_article(self, response: Response) -> AsyncIterator[ArticleItem | Request]:
         """Read a board view page; fetch its PDF attachment before storing the release."""
-        source = response.meta["source"]
-        pending = self.pending.get(response.meta["pending_key"])
-        self.context.count(source, "fetched")
-        seen = set(pending.seen_urls) if pending else set()
-        seen.add(response.request.url if response.request else response.url)
-        job = self._page_job(response, seen)
+        source, key, job = self._fetched(response)
         parsed, retry = await self._extract(response, source, parse_page, job)
         if retry is not None:
             yield retry
@@ -438,14 +441,14 @@ class NewsSpider(scrapy.Spider):
                 cb_kwargs={"parsed": parsed, "job": job},
                 meta={
                     "source": source,
-                    "pending_key": response.meta["pending_key"],
+                    "pending_key": key,
                     "parsed": parsed,
                     "job": job,
                 },
             )
             return
         prepared = await self.pages.run(prepare_parsed, parsed, job)
-        yield self._release_item(response.meta["pending_key"], source, prepared, job)
+        yield self._item(key, source, prepared, job)
 
     async def parse_msit_pdf(
         self, response: Response, parsed: ParsedArticle, job: PageJob
@@ -456,7 +459,7 @@ class NewsSpider(scrapy.Spider):
         except PdfTextError as exc:
             item = self._release_without_pdf(key, source, parsed, job, str(exc))
         else:
-            item = self._release_item(key, source, prepared, job)
+            item = self._item(key, source, prepared, job)
         if item is not None:
             yield item
 
@@ -484,19 +487,7 @@ class NewsSpider(scrapy.Spider):
             "[%s] %s: PDF %s not read (%s); page text only", source, parsed.url, pdf_url, reason
         )
         # One small article on a rare path: prepare inline rather than await a worker.
-        return self._release_item(key, source, prepare_parsed(parsed, job), job)
-
-    def _release_item(
-        self, key: str, source: str, prepared: PreparedArticle, job: PageJob
-    ) -> ArticleItem:
-        pending = self.pending.get(key)
-        return ArticleItem(
-            article=prepared.parsed,
-            source=source,
-            sources=list(pending.sources) if pending else [source],
-            seen_urls=list(job.seen_urls),
-            prepared=prepared,
-        )
+        return self._item(key, source, prepare_parsed(parsed, job), job)
 
     def closed(self, reason: str) -> None:
         self.pages.close()
