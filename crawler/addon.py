@@ -38,3 +38,10 @@ class TrackerAddon:
         settings.set("TRACKER_CONFIG", str(config.path), priority="addon")
         for key, value in to_scrapy_settings(config).items():
             settings.set(key, value, priority="addon")
+        # Scale-out: join a crawl shared by several processes (crawler.frontier).
+        if settings.get("TRACKER_RUN_KEY"):
+            from crawler.frontier import frontier_settings, resolve_frontier
+
+            _url, run_key = resolve_frontier(settings, config)
+            for key, value in frontier_settings(run_key).items():
+                settings.set(key, value, priority="addon")

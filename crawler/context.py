@@ -10,6 +10,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.exc import IntegrityError
+
 from tracker.archive import NearDuplicateSettings
 from tracker.config import Config, load_config
 from tracker.db import Database
@@ -17,6 +19,8 @@ from tracker.store import get_or_create_source
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+
+    from crawler.frontier import Frontier
 
 logger = logging.getLogger(__name__)
 
@@ -55,11 +59,20 @@ class SourceRun:
 class TrackerContext:
     """What every component of one crawl shares; created once per crawler."""
 
-    def __init__(self, config: Config, database: Database, run_group: str, crawler: Crawler):
+    def __init__(
+        self,
+        config: Config,
+        database: Database,
+        run_group: str,
+        crawler: Crawler,
+        frontier: Frontier | None = None,
+    ):
         self.config = config
         self.db = database
         self.run_group = run_group
         self.crawler = crawler
+        # The shared frontier when this process is one of several in one crawl (scale-out).
+        self.frontier = frontier
         self.runs: dict[str, SourceRun] = {}
         self.near = NearDuplicateSettings(
             threshold=config.dedupe.near_duplicate_threshold,
@@ -73,11 +86,17 @@ class TrackerContext:
         run = self.runs.get(name)
         if run is None:
             source = self.config.source(name)
-            with self.db.begin() as session:
-                row = get_or_create_source(session, source.name, source.type, source.official)
-                source_id = row.id
+            try:
+                source_id = self._source_id(source.name, source.type, source.official)
+            except IntegrityError:
+                # Another crawler process registered it between our look-up and insert.
+                source_id = self._source_id(source.name, source.type, source.official)
             run = self.runs[name] = SourceRun(name=name, source_id=source_id)
         return run
+
+    def _source_id(self, name: str, type_: str, official: bool) -> int:
+        with self.db.begin() as session:
+            return get_or_create_source(session, name, type_, official).id
 
     def count(self, source: str, counter: str, amount: int = 1) -> None:
         """Increment a per-source counter (a namespaced Scrapy stat) and report progress."""
@@ -118,6 +137,11 @@ def get_context(crawler: Crawler) -> TrackerContext:
             config.database_url, migrate=not settings.getbool("TRACKER_SCHEMA_READY")
         )
         run_group = settings.get("TRACKER_RUN_GROUP") or str(uuid.uuid4())
-        context = TrackerContext(config, database, run_group, crawler)
+        frontier = None
+        if settings.get("TRACKER_RUN_KEY"):
+            from crawler.frontier import Frontier
+
+            frontier = Frontier.from_settings(settings, config)
+        context = TrackerContext(config, database, run_group, crawler, frontier)
         setattr(crawler, _ATTRIBUTE, context)
     return context

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
 from crawler.context import SourceRun, TrackerContext, get_context
 from tracker.store import finish_run, save_listing_state, start_run
+
+if TYPE_CHECKING:
+    from crawler.frontier import Frontier
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +28,21 @@ def run_status(run: SourceRun, counts: dict[str, int], close_reason: str) -> str
     if counts.get("errors", 0) or run.listing_failed:
         return "partial"
     return "ok"
+
+
+def shared_listing(run: SourceRun, counts: dict[str, int], frontier: Frontier) -> None:
+    """Mark a source this process took part in without reading its listing as skipped.
+
+    In a scaled-out crawl another process read the listing (its run has the listing's
+    outcome); here the run holds only this process's share of the articles. Health looks at
+    the run that read the listing, as it ignores skipped runs. Errors still make it partial.
+    """
+    if run.skipped_reason or run.listing_ok or run.listing_failed or counts.get("errors", 0):
+        return
+    if frontier.joined:
+        run.skipped_reason = f"listing read by another process of crawl {frontier.run_key}"
+    else:
+        run.skipped_reason = f"crawl {frontier.run_key} was already over"
 
 
 class RunRecorder:
@@ -54,12 +73,15 @@ class RunRecorder:
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         context = self.context
+        statuses: dict[str, str] = {}
         with context.db.begin() as session:
             for run in context.runs.values():
                 if run.run_id is None:
                     continue
                 counts = context.counts(run.name)
-                status = run_status(run, counts, reason)
+                if context.frontier is not None and reason == "finished":
+                    shared_listing(run, counts, context.frontier)
+                status = statuses[run.name] = run_status(run, counts, reason)
                 messages = [run.skipped_reason] if run.skipped_reason else run.messages
                 finish_run(
                     session,
@@ -69,10 +91,14 @@ class RunRecorder:
                     messages,
                     not_modified=run.listing_ok > 0 and run.listing_not_modified == run.listing_ok,
                 )
-                if status == "ok":
+                if status == "ok" and context.frontier is None:
                     for key, (etag, modified) in run.listing_states.items():
                         save_listing_state(session, run.source_id, key, etag, modified)
                 context.emit({"event": "finished", "source": run.name, "status": status, **counts})
+        if context.frontier is not None:
+            from crawler.frontier import leave_crawl
+
+            leave_crawl(context, context.frontier, statuses, reason)
         context.db.dispose()
 
     def __repr__(self) -> str:

@@ -11,14 +11,14 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from tracker.archive import NearDuplicateSettings, Pending, StoreOutcome, store_batch
 from tracker.db import Database
-from tracker.facts import extract_facts
+from tracker.facts import Fact, extract_facts
 from tracker.facts.entities import Entities, load_entities
-from tracker.factstore import replace_facts
+from tracker.factstore import insert_facts
 from tracker.store import clear_fetch_failure
 
 logger = logging.getLogger(__name__)
@@ -26,6 +26,12 @@ logger = logging.getLogger(__name__)
 _database: Database | None = None
 _entities: Entities | None = None
 RETRIES = 3
+# PostgreSQL advisory lock held by each batch transaction: crawler processes sharing one
+# database (scale-out) store their batches one at a time, so a batch's look-ups and inserts
+# never race another process's (no unique violation to retry, no deadlock).
+_PG_WRITE_LOCK = 0x646F6B71
+# Deadlock and serialization failure: transient, retried like a race.
+_TRANSIENT_SQLSTATES = {"40P01", "40001"}
 
 
 class WriteFailed(Exception):
@@ -54,30 +60,43 @@ def write_batch(
     for attempt in range(1, RETRIES + 1):
         try:
             with _database.begin() as session:
+                if session.get_bind().dialect.name == "postgresql":
+                    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_WRITE_LOCK})
                 outcomes = store_batch(session, batch, near)
-                for pending, outcome in zip(batch, outcomes, strict=True):
-                    if outcome.status == "new":
-                        _store_facts(session, outcome.article_id, pending, _entities)
+                insert_facts(
+                    session,
+                    [
+                        (outcome.article_id, fact)
+                        for pending, outcome in zip(batch, outcomes, strict=True)
+                        if outcome.status == "new"
+                        for fact in _facts(pending, _entities)
+                    ],
+                )
                 clear_fetch_failure(session, fetched_urls)
             return outcomes
         except IntegrityError as exc:
             last_error = str(exc.orig)
             logger.info("Batch raced another writer (attempt %d): %s", attempt, last_error)
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) not in _TRANSIENT_SQLSTATES:
+                raise WriteFailed(f"database error: {exc}") from None
+            last_error = str(exc.orig)
+            logger.info("Batch deadlocked with another writer (attempt %d): %s", attempt, exc.orig)
         except SQLAlchemyError as exc:
             raise WriteFailed(f"database error: {exc}") from None
     raise WriteFailed(f"could not store the batch after {RETRIES} attempts: {last_error}")
 
 
-def _store_facts(session: Session, article_id: int, pending: Pending, entities: Entities) -> None:
+def _facts(pending: Pending, entities: Entities) -> list[Fact]:
+    """Return the facts of a newly stored article."""
     article = pending.article
-    facts = extract_facts(
+    return extract_facts(
         article.title,
         article.body,
         article.parsed.published_at,
         entities,
         language=article.parsed.language,
     )
-    replace_facts(session, article_id, facts)
 
 
 def close_writer() -> None:

@@ -38,6 +38,7 @@ from crawler.extractors.dates import (
     parse_korean_datetime,
     pick_published_modified,
 )
+from crawler.extractors.dom import parse_document, readable_text
 from crawler.extractors.encoding import (
     charset_from_content_type,
     charset_from_meta,
@@ -557,3 +558,25 @@ def test_naver_partial_parse_falls_back_when_the_cut_misses_the_body() -> None:
     page = NaverArticlePage(url, html)
     assert page.body == "독파모 본문 첫 문장이다.\n둘째 문장이다."
     assert page.to_article() == NaverArticlePage(url, html, truncate=False).to_article()
+
+
+def test_readable_text_breaks_lines_only_at_br_and_blocks() -> None:
+    """Source newlines and any other whitespace (CR, tabs, NBSP, U+2028) are one space."""
+    el = parse_document(
+        "<div>첫\r\n  문단\t\t이다\u00a0\u2028끝<br>둘째<p> 셋째 \n 문단 </p><!-- c -->넷째</div>"
+    ).body[0]
+    assert readable_text(el) == "첫 문단 이다 끝\n둘째\n셋째 문단\n넷째"
+
+
+def test_naver_dates_do_not_depend_on_the_order_of_their_elements() -> None:
+    html = (
+        '<html><body><h2 id="title_area">제목</h2><div class="media_end_head_info">'
+        '<span class="media_end_head_info_datestamp_time _ARTICLE_MODIFY_DATE_TIME" '
+        'data-modify-date-time="2026-02-01 11:00:00">수정</span>'
+        '<span class="media_end_head_info_datestamp_time _ARTICLE_DATE_TIME" '
+        'data-date-time="2026-02-01 09:30:00">입력</span></div>'
+        '<article id="dic_area">독파모 정예팀이 결과를 기다린다.</article></body></html>'
+    ).encode()
+    page = NaverArticlePage("https://n.news.naver.com/mnews/article/001/0000000010", html)
+    assert page.published_at == datetime(2026, 2, 1, 9, 30, tzinfo=KST)
+    assert page.modified_at == datetime(2026, 2, 1, 11, 0, tzinfo=KST)

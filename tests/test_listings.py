@@ -171,3 +171,24 @@ def test_empty_feed_is_not_an_error_with_or_without_headers() -> None:
     empty = b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>x</title></channel></rss>'
     assert parse_feed(empty) == []
     assert parse_feed(empty, {"Content-Type": "application/rss+xml; charset=utf-8"}) == []
+
+
+def test_feed_titles_and_summaries_become_plain_text() -> None:
+    """Markup in HTML titles/summaries is reduced to text; a plain-text title keeps its '<'."""
+    rss = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item>'
+        b"<title>AT&amp;T &lt;Korea&gt; joins</title><link>http://x.test/1</link>"
+        b"<description>&lt;p&gt;Team &lt;b&gt;news&lt;/b&gt;&lt;/p&gt;</description>"
+        b"</item></channel></rss>"
+    )
+    (lead,) = parse_feed(rss)
+    assert (lead.title, lead.summary) == ("AT&T <Korea> joins", "Team news")
+    atom = (
+        b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>'
+        b'<entry><title type="html">A &lt;b&gt;bold&lt;/b&gt; move</title>'
+        b'<link href="http://x.test/2"/><id>2</id><updated>2026-01-01T00:00:00Z</updated>'
+        b"</entry></feed>"
+    )
+    (lead,) = parse_feed(atom)
+    assert lead.title == "A bold move"
+    assert lead.published_at == datetime(2026, 1, 1, tzinfo=UTC)

@@ -5,18 +5,43 @@ Every test runs on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta, timezone
 
+import numpy as np
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from tracker.archive import LeadKeys, Pending, store_article, store_batch, triage_leads
+from tracker import archive
+from tracker.archive import (
+    LeadKeys,
+    NearDuplicateSettings,
+    Pending,
+    store_article,
+    store_batch,
+    triage_leads,
+)
 from tracker.article import ParsedArticle
 from tracker.articles import prepare_article
 from tracker.db import Database
-from tracker.models import Article, ArticleSource, ArticleUrl
-from tracker.store import get_or_create_source, record_fetch_failure
+from tracker.models import (
+    Article,
+    ArticleBand,
+    ArticleSignature,
+    ArticleSource,
+    ArticleUrl,
+    FetchFailure,
+    Source,
+)
+from tracker.store import (
+    clear_fetch_failure,
+    failure_key,
+    get_or_create_source,
+    record_fetch_failure,
+)
+from tracker.text import band_hashes, minhash_signature
+from tracker.urls import canonical_url
 
 HOSTS = ("n.news.naver.com", "news.naver.com")
 KST = timezone(timedelta(hours=9))
@@ -213,3 +238,147 @@ def test_batch_dedupes_within_itself_and_against_the_database(db: Database) -> N
             (outcomes[2].article_id, source),
             (outcomes[2].article_id, other),
         }
+
+
+def test_lsh_buckets_stop_growing_at_the_limit_and_rewrites_still_join(db: Database) -> None:
+    source = _source(db)
+    near = NearDuplicateSettings(bucket_limit=2)
+    # Near-identical bodies: most of their LSH bands are equal, so buckets fill up.
+    variants = [
+        prepare_article(parsed(f"https://v{i}.example/{i}", body=f"{BODY} 덧붙인 문장 {i}."), HOSTS)
+        for i in range(5)
+    ]
+    with db.begin() as session:
+        outcomes = store_batch(session, [Pending(v, [source]) for v in variants[:3]], near)
+    with db.begin() as session:
+        outcomes += store_batch(session, [Pending(v, [source]) for v in variants[3:]], near)
+        sizes = session.execute(
+            select(func.count()).select_from(ArticleBand).group_by(ArticleBand.hash)
+        ).scalars()
+        assert max(sizes) == 2
+        signatures = dict(
+            session.execute(select(ArticleSignature.article_id, ArticleSignature.story_id)).all()
+        )
+    assert [o.status for o in outcomes] == ["new"] * 5
+    # Every later variant found the first one: through the members kept in the full buckets.
+    assert {o.story_id for o in outcomes} == {outcomes[0].article_id}
+    assert signatures == {o.article_id: o.story_id for o in outcomes}
+
+
+def test_batch_sees_objects_pending_in_its_session_and_clears_failures(db: Database) -> None:
+    with db.begin() as session:
+        source = Source(name="fresh", type="rss", official=False)
+        session.add(source)
+        record_fetch_failure(session, "https://a.example/1?utm_source=x", "HTTP 500", False)
+        session.flush()
+        # Not flushed: the failure below and nothing else; the store must see both anyway.
+        record_fetch_failure(session, "https://b.example/2", "HTTP 500", False)
+        store_article(session, prepare_article(parsed("https://b.example/2"), HOSTS), source.id)
+        clear_fetch_failure(session, ["https://a.example/1", "https://b.example/2#top"])
+        assert session.scalar(select(func.count()).select_from(FetchFailure)) == 0
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://n.news.naver.com/mnews/article/001/0000000001",
+        "http://127.0.0.1:8765/gen/publisher/12",
+        "https://pub.example/news/2026/기사-1",
+        "https://Pub.Example/news/1",
+        "https://pub.example/news/1/",
+        "https://pub.example//news/1",
+        "https://pub.example:443/news/1",
+        "http://pub.example:80/news/1",
+        "http://pub.example:443/news/1",
+        "https://pub.example:0443/news/1",
+        "https://pub.example/news?id=1&utm_source=x",
+        "https://pub.example/news/1#comments",
+        "https://pub.example",
+        "https://pub.example./news/1",
+        "https://user@pub.example/news/1",
+        " https://pub.example/news/1 ",
+        "HTTPS://pub.example/news/1",
+    ],
+)
+def test_failure_key_is_the_canonical_url(url: str) -> None:
+    assert failure_key(url) == canonical_url(url)
+
+
+def test_concurrent_writers_store_each_article_once(database_url: str) -> None:
+    """Two processes' writers racing on the same articles: one row per article, whatever the
+    interleaving (SQLite: the batch's write lock; PostgreSQL: the unique constraints, and the
+    writer's retry of a batch that lost the race)."""
+    setup = Database(database_url)
+    source = _source(setup)
+    setup.dispose()
+    articles = [
+        prepare_article(
+            parsed(f"https://race.example/{i}", body=f"{BODY} 경주 {i}번째 문장."), HOSTS
+        )
+        for i in range(40)
+    ]
+    errors: list[BaseException] = []
+    outcomes: list[list[str]] = []
+
+    def writer(order: list[int]) -> None:
+        database = Database(database_url, migrate=False)
+        try:
+            for start in range(0, len(order), 10):
+                batch = [Pending(articles[i], [source]) for i in order[start : start + 10]]
+                for attempt in range(5):  # as crawler/writer.py retries a lost race
+                    try:
+                        with database.begin() as session:
+                            outcomes.append([o.status for o in store_batch(session, batch)])
+                        break
+                    except IntegrityError:
+                        if attempt == 4:
+                            raise
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            database.dispose()
+
+    threads = [
+        threading.Thread(target=writer, args=(list(range(40)),)),
+        threading.Thread(target=writer, args=(list(reversed(range(40))),)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    statuses = [s for batch in outcomes for s in batch]
+    assert statuses.count("new") == 40 and statuses.count("duplicate") == 40
+    check = Database(database_url, migrate=False)
+    with check.begin() as session:
+        assert session.scalar(select(func.count()).select_from(Article)) == 40
+        assert session.scalar(select(func.count()).select_from(ArticleSignature)) == 40
+        ids = session.scalars(select(Article.id)).all()
+        assert len(set(ids)) == 40
+    check.dispose()
+
+
+def test_a_failing_batch_raises_sqlalchemy_errors(db: Database) -> None:
+    """The batch's statements run on the DBAPI cursor; their errors must still arrive as
+    SQLAlchemy's, which the writer catches (IntegrityError: retry; others: report)."""
+    article = prepare_article(parsed("https://a.example/fk"), HOSTS)
+    with pytest.raises(IntegrityError), db.begin() as session:
+        store_article(session, article, source_id=999_999)  # no such source
+    with db.begin() as session:
+        assert session.scalar(select(func.count()).select_from(Article)) == 0
+
+
+def test_band_matrix_is_band_hashes_and_falls_back_when_it_is_not_linear() -> None:
+    signatures = [minhash_signature(f"{BODY} 변형 {i}번", 128) for i in range(30)]
+    for rows in (6, 4, 7):
+        expected = np.array([band_hashes(s, rows) for s in signatures], dtype=np.int64)
+        assert (archive._band_matrix(signatures, rows) == expected).all()
+    # Coefficients that no longer match band_hashes: the first row's check catches it.
+    coefficients, offsets = archive._band_maps[(128, 6)]
+    archive._band_maps[(128, 6)] = (coefficients + np.uint64(1), offsets)
+    try:
+        expected = np.array([band_hashes(s, 6) for s in signatures], dtype=np.int64)
+        assert (archive._band_matrix(signatures, 6) == expected).all()
+        assert archive._band_maps[(128, 6)] is None
+    finally:
+        archive._band_maps.pop((128, 6), None)

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
+
+import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tracker.text import (
+    _MIX,
+    _SHINGLE_MULTIPLIERS,
+    _WORD_BASE,
     band_hashes,
     content_hash,
     estimated_jaccard,
@@ -14,6 +22,8 @@ from tracker.text import (
     minhash_signature,
     normalize_body,
     normalize_text,
+    shingle_hashes,
+    signature_to_bytes,
 )
 
 
@@ -78,18 +88,188 @@ def test_keyword_fingerprint_changes_with_keywords_not_with_order() -> None:
     assert keyword_fingerprint(["a"]) != keyword_fingerprint(["a"], ["x"])
 
 
+# Near-duplicate cases shared with bench/neardup.py (grouping quality before/after).
+REWRITE_BASE = (
+    "과학기술정보통신부는 독자 AI 파운데이션 모델 프로젝트 1차 단계평가 결과 네 개 팀이 "
+    "2차 단계로 진출했다고 밝혔다. 평가는 벤치마크와 전문가 평가, 사용자 평가로 이뤄졌으며 "
+    "각 팀은 자체 개발한 모델을 공개했다. 정부는 내년 상반기 2차 평가를 진행할 계획이다."
+)
+REWRITE = REWRITE_BASE.replace("밝혔다", "발표했다").replace("계획이다", "예정이다")
+OTHER_STORY = (
+    "한 통신사가 새 요금제를 출시했다. 데이터 제공량을 늘리고 가격은 그대로 유지했다. " * 3
+)
+
+
 def test_minhash_similarity_separates_rewrites_from_other_stories() -> None:
-    base = (
-        "과학기술정보통신부는 독자 AI 파운데이션 모델 프로젝트 1차 단계평가 결과 네 개 팀이 "
-        "2차 단계로 진출했다고 밝혔다. 평가는 벤치마크와 전문가 평가, 사용자 평가로 이뤄졌으며 "
-        "각 팀은 자체 개발한 모델을 공개했다. 정부는 내년 상반기 2차 평가를 진행할 계획이다."
-    )
-    rewrite = base.replace("밝혔다", "발표했다").replace("계획이다", "예정이다")
-    other = "한 통신사가 새 요금제를 출시했다. 데이터 제공량을 늘리고 가격은 그대로 유지했다. " * 3
-    sig = minhash_signature(base)
-    assert estimated_jaccard(sig, minhash_signature(rewrite)) > 0.5
-    assert estimated_jaccard(sig, minhash_signature(other)) < 0.2
+    sig = minhash_signature(REWRITE_BASE)
+    assert estimated_jaccard(sig, minhash_signature(REWRITE)) > 0.5
+    assert estimated_jaccard(sig, minhash_signature(OTHER_STORY)) < 0.2
     assert len(band_hashes(sig, 6)) == 21
+
+
+# -- the signature scheme, against a plain-Python statement of it ---------------------------
+
+_M64 = (1 << 64) - 1
+
+
+def _reference_words(text: str) -> list[list[int]]:
+    """Words as lists of folded code points, one character at a time (what the table encodes)."""
+    words: list[list[int]] = []
+    current: list[int] = []
+    for char in text:
+        folded = char.casefold()
+        if ord(char) > 0xFFFF:
+            code = 0  # outside the BMP: a separator, like emoji
+        elif len(folded) == 1 and (folded == "_" or folded.isalnum()):
+            code = ord(folded)
+        elif char == "_" or char.isalnum():
+            code = ord(char)
+        else:
+            code = 0
+        if code:
+            current.append(code)
+        elif current:
+            words.append(current)
+            current = []
+    if current:
+        words.append(current)
+    return words
+
+
+def _reference_shingles(text: str) -> list[int]:
+    """shingle_hashes written with Python integers, one shingle at a time."""
+    hashes = [
+        sum(code * pow(_WORD_BASE, i, 1 << 64) for i, code in enumerate(word)) & _M64
+        for word in _reference_words(text)
+    ]
+    m0, m1 = int(_SHINGLE_MULTIPLIERS[0]), int(_SHINGLE_MULTIPLIERS[1])
+    if not hashes:
+        return []
+    if len(hashes) < 3:
+        combined = hashes[0]
+        for value in hashes[1:]:
+            combined = (combined * m0 + value) & _M64
+        shingles = [combined]
+    else:
+        shingles = [
+            (a * m0 + b * m1 + c) & _M64
+            for a, b, c in zip(hashes, hashes[1:], hashes[2:], strict=False)
+        ]
+    out = []
+    for value in shingles:
+        value ^= value >> 32
+        out.append((value * int(_MIX)) & _M64)
+    return out
+
+
+_TEXT_CHARS = st.sampled_from(
+    [*"가나다라 모델AIaiß_1 9.,\n\t", "\xa0", "\u3000", "Ǆ", "İ", "😀", "𠜎", "ﬁ"]
+)
+
+
+@given(st.text(alphabet=_TEXT_CHARS, max_size=80))
+def test_shingle_hashes_equal_the_plain_python_definition(text: str) -> None:
+    assert shingle_hashes(text).tolist() == _reference_shingles(text)
+
+
+def test_shingle_hashes_of_a_text_longer_than_the_first_power_table() -> None:
+    text = ("독파모 정예팀 2차 평가 " + REWRITE_BASE + "\n") * 500  # ~81,500 characters
+    assert len(text) > 1 << 16
+    assert shingle_hashes(text).tolist() == _reference_shingles(text)
+
+
+@given(
+    st.lists(st.sampled_from(["독자", "AI", "모델", "Solar", "2차", "평가", "x_1"]), max_size=12),
+    st.lists(st.sampled_from([" ", ", ", "\n", " … ", "(", ") ", "\u00a0"]), min_size=12),
+)
+def test_shingles_are_the_regex_words_of_the_casefolded_text(
+    words: list[str], separators: list[str]
+) -> None:
+    """The shingle set datasketch was fed before 0004: \\w+ words of text.casefold()."""
+    text = "".join(w.upper() + sep for w, sep in zip(words, separators, strict=False))
+    canonical = " ".join(re.findall(r"\w+", text.casefold()))
+    assert shingle_hashes(text).tolist() == shingle_hashes(canonical).tolist()
+
+
+def test_shingle_count_and_distinct_shingles_follow_the_word_triples() -> None:
+    text = normalize_body(REWRITE_BASE + " " + REWRITE_BASE)
+    words = re.findall(r"\w+", text.casefold())
+    triples = list(zip(words, words[1:], words[2:], strict=False))
+    hashes = shingle_hashes(text)
+    assert len(hashes) == len(triples)
+    assert len(set(hashes.tolist())) == len(set(triples))
+    assert shingle_hashes("").tolist() == [] and shingle_hashes("… !").tolist() == []
+    assert len(shingle_hashes("두 단어")) == 1
+
+
+def _jaccard(first: str, second: str) -> float:
+    a, b = set(shingle_hashes(first).tolist()), set(shingle_hashes(second).tolist())
+    return len(a & b) / len(a | b)
+
+
+def _paragraph(seed: int, sentences: int) -> str:
+    rng = np.random.default_rng(seed)
+    vocabulary = [f"{syllable}{i}" for syllable in "가나다라마바사아자차" for i in range(20)]
+    return " ".join(" ".join(rng.choice(vocabulary, 8)) + "." for _ in range(sentences))
+
+
+def test_signature_estimates_the_jaccard_similarity() -> None:
+    """Pairs from identical to unrelated: the estimate tracks the exact shingle Jaccard."""
+    errors = []
+    for seed in range(12):
+        base = _paragraph(seed, 30)
+        sentences = base.split(". ")
+        for keep in (30, 24, 18, 12, 6, 0):
+            other = ". ".join(sentences[:keep]) + " " + _paragraph(100 + seed, 30 - keep)
+            estimate = estimated_jaccard(minhash_signature(base), minhash_signature(other))
+            errors.append(estimate - _jaccard(base, other))
+    errors_array = np.array(errors)
+    assert np.abs(errors_array).max() < 0.15
+    assert abs(errors_array.mean()) < 0.02  # unbiased
+    assert errors_array.std() < 0.06  # k = 128: sd ≤ sqrt(J(1-J)/128) ≈ 0.044
+
+
+def test_short_texts_are_densified_and_consistent() -> None:
+    short = minhash_signature("정부가 결과를 발표했다 오늘")  # two shingles, 128 bins
+    assert len(set(short.tolist())) == 2  # every bin filled from the two non-empty ones
+    assert signature_to_bytes(short) == signature_to_bytes(
+        minhash_signature("정부가  결과를\n발표했다, 오늘.")
+    )
+    nothing = minhash_signature("… !")
+    assert estimated_jaccard(nothing, minhash_signature("")) == 1.0  # no words: all alike
+    assert estimated_jaccard(nothing, short) == 0.0
+    assert len(minhash_signature(REWRITE_BASE, 64)) == 64
+
+
+def test_signature_does_not_depend_on_the_process() -> None:
+    """Stored signatures are compared across processes: no per-process hash seed may leak in."""
+    code = (
+        "import sys; from tracker.text import minhash_signature, signature_to_bytes;"
+        "sys.stdout.write(signature_to_bytes(minhash_signature(sys.argv[1])).hex())"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", code, REWRITE_BASE],
+            env={"PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert outputs == {signature_to_bytes(minhash_signature(REWRITE_BASE)).hex()}
+
+
+def test_band_hashes_change_with_their_band_only() -> None:
+    signature = minhash_signature(REWRITE_BASE)
+    bands = band_hashes(signature, 6)
+    assert len(bands) == 21 and all(-(2**63) <= b < 2**63 for b in bands)
+    changed = signature.copy()
+    changed[6 * 4 + 2] ^= np.uint64(1)
+    other = band_hashes(changed, 6)
+    assert [i for i in range(21) if bands[i] != other[i]] == [4]
+    same_values = np.full(12, np.uint64(7))
+    assert len(set(band_hashes(same_values, 6))) == 2  # equal bands, different positions
 
 
 def test_double_escaped_entities_decode_fully() -> None:

@@ -72,3 +72,53 @@ def test_writer_stores_a_batch_and_reports_database_errors(tmp_path: Path) -> No
     finally:
         close_writer()
         database.dispose()
+
+
+def square_or_fail(value: int) -> int:
+    """A pool task: fails for negative numbers, with an exception that does not pickle."""
+    if value == -1:
+        raise ValueError("minus one")
+    if value < -1:
+        error = ValueError("unpicklable")
+        error.payload = lambda: None  # type: ignore[attr-defined]
+        raise error
+    return value * value
+
+
+def test_batched_calls_each_get_their_own_outcome() -> None:
+    """Concurrent calls go to the worker in batches; results, errors and order stay per call."""
+    pool = WorkerPool(1, max_batch=8)
+    assert pool._executor is not None
+    submit, batches = pool._executor.submit, []
+
+    def counting_submit(func, *args, **kwargs):  # type: ignore[no-untyped-def]
+        batches.append(len(args[0]) if args else 0)
+        return submit(func, *args, **kwargs)
+
+    pool._executor.submit = counting_submit  # type: ignore[method-assign]
+
+    async def many() -> list[object]:
+        return await asyncio.gather(
+            *(pool.run(square_or_fail, v) for v in [*range(40), -1, 7, -5, 3]),
+            return_exceptions=True,
+        )
+
+    try:
+        outcomes = asyncio.run(many())
+    finally:
+        pool.close()
+    assert outcomes[:40] == [v * v for v in range(40)]
+    # Two batches go out at once; the other calls wait and leave together, up to 8 a batch.
+    assert sum(batches) == 44 and max(batches) == 8 and len(batches) <= 2 + 42 // 8 + 1
+    failed, seven, stand_in, three = outcomes[40:]
+    assert isinstance(failed, ValueError) and str(failed) == "minus one"
+    # The worker's traceback comes along, so a log shows where it failed.
+    assert "square_or_fail" in str(failed.__cause__)
+    assert (seven, three) == (49, 9)
+    # An exception that cannot cross the process boundary costs only its own call.
+    assert isinstance(stand_in, RuntimeError) and "ValueError: unpicklable" in str(stand_in)
+
+
+def test_inline_pool_raises_directly() -> None:
+    with pytest.raises(ValueError, match="minus one"):
+        asyncio.run(WorkerPool(0).run(square_or_fail, -1))

@@ -31,7 +31,12 @@ from tracker.world.content import (
 )
 from tracker.world.dates import KST, iso_kst, naver_attr
 from tracker.world.feeds import gnews_token, gnews_url
-from tracker.world.generator import duplicate_source, make_doc
+from tracker.world.generator import (
+    Generated,
+    duplicate_source,
+    gen_layout,
+    make_doc,
+)
 from tracker.world.search import parse_query
 
 GENERATED = 30
@@ -686,6 +691,102 @@ def test_generated_feed_and_api(world: NewsWorld) -> None:
     assert data["total"] == GENERATED
     assert data["items"][0]["link"] == world.url(f"/gen/naver/{GENERATED - 1}")
     assert fetch(world.url("/gen/v1/search/news.json?query=x")).status == 401
+
+
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    words = re.findall(r"\w+", text.casefold())
+    return {tuple(words[i : i + 3]) for i in range(len(words) - 2)}
+
+
+def _jaccard(a: set[tuple[str, ...]], b: set[tuple[str, ...]]) -> float:
+    return len(a & b) / len(a | b)
+
+
+def test_generated_text_is_varied_like_news_and_rewrites_stay_close() -> None:
+    # The dedupe benchmarks rely on this: unrelated articles share few word 3-shingles (as
+    # real articles about different events do), a rewrite most of its source's.
+    docs = {i: make_doc(i) for i in range(60)}
+    shingles = {i: _shingles(d.body) for i, d in docs.items()}
+    originals = [i for i in docs if duplicate_source(i) is None]
+    unrelated = [
+        _jaccard(shingles[a], shingles[b])
+        for x, a in enumerate(originals)
+        for b in originals[x + 1 :]
+    ]
+    assert max(unrelated) < 0.2
+    assert sum(unrelated) / len(unrelated) < 0.08
+    for index in docs:
+        source = duplicate_source(index)
+        if source is None:
+            continue
+        similarity = _jaccard(shingles[index], shingles[source[0]])
+        assert similarity == 1.0 if source[1] == "exact" else 0.6 < similarity < 1.0
+    assert make_doc(41) == make_doc(41)  # a function of the index alone
+
+
+def test_generated_text_states_no_outcome_and_always_names_the_programme() -> None:
+    for index in range(0, 400, 3):
+        doc = make_doc(index)
+        assert "독자 AI 파운데이션 모델" in doc.paragraphs[0]
+        for word in ("탈락", "진출", "선정", "통과", "합류", "고배"):
+            assert word not in doc.body, (index, word)
+        assert all(p.strip() for p in doc.paragraphs)
+
+
+def test_generated_docs_are_kept_in_a_bounded_cache() -> None:
+    generated = Generated(100_000, doc_cache_size=50)
+    for index in range(0, 100_000, 997):
+        assert generated.doc(index).index == index
+    assert len(generated._docs) <= 50
+    assert generated.doc(99_999).aid == f"{1_000_000 + 99_999:010d}"
+    with pytest.raises(IndexError):
+        generated.doc(100_000)
+
+
+def test_generated_feed_mixes_layouts_and_pages_past_its_limit() -> None:
+    assert [gen_layout(i) for i in range(4)] == ["naver", "publisher", "naver", "publisher"]
+    assert gen_layout(3, "naver") == "naver" and gen_layout(2, "publisher") == "publisher"
+    with NewsWorld(generated=12_000) as big:
+        # Past the 5000-item limit of one feed URL, further offsets list older articles.
+        feed = feedparser.parse(fetch(big.url("/gen/feed.xml?offset=7000&limit=4&layout=mix")).body)
+        assert [e.link for e in feed.entries] == [
+            big.url(f"/gen/{gen_layout(i)}/{i}") for i in range(4999, 4995, -1)
+        ]
+        assert fetch(big.url("/gen/feed.xml?offset=11998&limit=10")).status == 200
+        assert fetch(big.url("/gen/feed.xml?layout=amp")).status == 400
+        assert fetch(big.url("/gen/naver/11999")).status == 200
+
+
+def test_generated_api_over_a_large_corpus() -> None:
+    with NewsWorld(generated=2000) as big:
+        query = quote("독자 AI 파운데이션 모델")
+
+        def search(**params: object) -> dict:
+            qs = "&".join(f"{k}={v}" for k, v in params.items())
+            return fetch(big.url(f"/gen/v1/search/news.json?query={query}&{qs}"), AUTH).json()
+
+        page = search(display=100, start=1001, sort="date")
+        assert page["errorCode"] == "SE03"  # start > 500: rejected before any scan
+        page = search(display=100, start=901, sort="date")
+        assert page["total"] == 2000 and page["start"] == 901 and page["display"] == 100
+        assert page["items"][0]["link"] == big.url("/gen/naver/1099")
+        assert page["items"][-1]["link"] == big.url("/gen/naver/1000")
+        team = quote("K-EXAONE")
+        by_date = fetch(
+            big.url(f"/gen/v1/search/news.json?query={team}&display=100&sort=date"), AUTH
+        ).json()
+        matching = {
+            big.url(f"/gen/naver/{i}")
+            for i, d in enumerate(map(make_doc, range(2000)))
+            if "K-EXAONE" in f"{d.title} {d.body}"
+        }
+        assert by_date["total"] == len(matching) > 50
+        assert {i["link"] for i in by_date["items"]} <= matching
+        by_sim = fetch(
+            big.url(f"/gen/v1/search/news.json?query={team}&display=100&sort=sim"), AUTH
+        ).json()
+        assert by_sim["total"] == len(matching)
+        assert {i["link"] for i in by_sim["items"]} <= matching
 
 
 # -- command line ----------------------------------------------------------------------------

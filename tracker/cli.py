@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import signal
 import sys
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from rich.table import Table
 from tracker import __version__
 from tracker.alerts import SmtpSender, pending_alerts, send_test
 from tracker.changes import change_to_dict, current_state, query_changes
-from tracker.config import Config, load_config
+from tracker.config import FRONTIER_KEY_RE, Config, check_redis_url, load_config
 from tracker.cycle import track
 from tracker.db import Database, current_revision, head_revision, upgrade
 from tracker.delivery import deliver
@@ -41,7 +42,7 @@ from tracker.lock import Busy, run_lock
 from tracker.models import Change
 from tracker.output import console, err_console, is_interactive, setup_logging
 from tracker.report import build_report
-from tracker.runner import log_tail, run_crawl
+from tracker.runner import Frontier, check_frontier, log_tail, run_crawl
 from tracker.store import last_runs, runs_in_group
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -164,30 +165,89 @@ def db_current(state: State) -> None:
 @click.option(
     "--timeout", type=float, default=None, metavar="SECONDS", help="Stop the crawl after this long."
 )
+@click.option(
+    "--run-key",
+    default=None,
+    metavar="KEY",
+    help="Join crawl KEY: every process started with the same key (on any machine) shares "
+    "one frontier in Redis (scale-out).",
+)
+@click.option(
+    "--frontier",
+    "frontier_url",
+    default=None,
+    metavar="URL",
+    help="Redis URL of the shared frontier (default: crawl.frontier.redis_url); needs --run-key.",
+)
 @click.pass_obj
 @handle_errors
-def crawl(state: State, sources: tuple[str, ...], timeout: float | None) -> None:
+def crawl(
+    state: State,
+    sources: tuple[str, ...],
+    timeout: float | None,
+    run_key: str | None,
+    frontier_url: str | None,
+) -> None:
     """Crawl the configured sources and store new articles.
 
+    With --run-key, this process is one of several sharing one crawl (see README, Scale-out).
     Exit code 0 when every source succeeded, 1 when some source failed, 2 on a usage or
     config error.
     """
     config = state.config
     for name in sources:
         config.source(name)
+    frontier = _frontier(config, run_key, frontier_url)
+    if frontier is not None:
+        check_frontier(frontier)
     state.db  # noqa: B018 - migrate before the child process starts, so errors show here
-    code = _crawl_and_summarize(state, sources, timeout)
+    code = _crawl_and_summarize(state, sources, timeout, frontier=frontier)
     if code:
         sys.exit(code)
 
 
+def _frontier(config: Config, run_key: str | None, url: str | None) -> Frontier | None:
+    """Return the shared crawl to join, or None for a single-process crawl."""
+    if run_key is None:
+        if url is not None:
+            raise click.UsageError("--frontier needs --run-key (the crawl to join)")
+        return None
+    if not re.match(FRONTIER_KEY_RE, run_key):
+        raise click.BadParameter(
+            "use 1-100 letters, digits, '_', '.', ':' or '-'", param_hint="--run-key"
+        )
+    if not config.database_url.startswith("postgresql"):
+        raise click.UsageError(
+            "--run-key needs PostgreSQL as the store (the processes of a crawl write to one "
+            f"database): set database.url in {config.path} or TRACKER_DATABASE_URL"
+        )
+    if url is None:
+        if config.crawl.frontier is None:
+            raise click.UsageError(
+                "--run-key needs a frontier: --frontier redis://HOST:PORT/DB or "
+                f"crawl.frontier.redis_url in {config.path}"
+            )
+        url = config.crawl.frontier.redis_url
+    try:
+        check_redis_url(url)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--frontier") from None
+    return Frontier(url=url, run_key=run_key)
+
+
 def _crawl_and_summarize(
-    state: State, sources: tuple[str, ...], timeout: float | None, since: str | None = None
+    state: State,
+    sources: tuple[str, ...],
+    timeout: float | None,
+    since: str | None = None,
+    frontier: Frontier | None = None,
 ) -> int:
     """Run the crawl subprocess, print its per-source summary, return the exit code."""
     config = state.config
     selected = list(sources) or [s.name for s in config.sources if s.enabled]
-    result = _run_crawl_with_progress(config, sources, selected, state.quiet, timeout, since)
+    result = _run_crawl_with_progress(
+        config, sources, selected, state.quiet, timeout, since, frontier
+    )
     with state.db.begin() as session:
         runs = runs_in_group(session, result.run_group)
         rows = [
@@ -224,9 +284,12 @@ def _run_crawl_with_progress(
     quiet: bool,
     timeout: float | None,
     since: str | None = None,
+    frontier: Frontier | None = None,
 ) -> Any:
     if quiet or not is_interactive():
-        return run_crawl(config, sources, timeout=timeout, schema_ready=True, since=since)
+        return run_crawl(
+            config, sources, timeout=timeout, schema_ready=True, since=since, frontier=frontier
+        )
     columns = (
         TextColumn("{task.description:<28}"),
         BarColumn(),
@@ -264,7 +327,13 @@ def _run_crawl_with_progress(
                 )
 
         return run_crawl(
-            config, sources, on_event=on_event, timeout=timeout, schema_ready=True, since=since
+            config,
+            sources,
+            on_event=on_event,
+            timeout=timeout,
+            schema_ready=True,
+            since=since,
+            frontier=frontier,
         )
 
 
@@ -297,12 +366,19 @@ def _print_crawl_summary(state: State, rows: list[tuple[Any, ...]]) -> None:
         for name, status, *counts, _messages in rows:
             table.add_row(name, status, *(str(c) for c in counts))
         console.print(table)
+    # Sources skipped for one reason share a line (in a scaled-out crawl, most sources'
+    # listings are read by another process).
+    skipped: dict[str, list[str]] = {}
     for name, status, *_counts, messages in rows:
-        if status in {"failed", "skipped"} and messages:
+        if status == "skipped" and messages:
+            skipped.setdefault(messages[0], []).append(name)
+        elif status == "failed" and messages:
             click.echo(f"{name}: {status}: {messages[0]}", err=True)
         elif status in {"partial", "interrupted"} and messages:
             more = f" (+{len(messages) - 1} more)" if len(messages) > 1 else ""
             click.echo(f"{name}: {status}: {messages[0]}{more}", err=True)
+    for message, names in skipped.items():
+        click.echo(f"{', '.join(names)}: skipped: {message}", err=True)
 
 
 # ---------------------------------------------------------------------------- articles

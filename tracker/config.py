@@ -6,6 +6,7 @@ import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -37,6 +38,49 @@ class KeywordConfig(_Strict):
     none: tuple[str, ...] = ()
 
 
+# A scaled-out crawl's Redis keys are "{key_prefix}:{run key}:…": no spaces, no '%' (scrapy-redis
+# formats its key settings with %), nothing a shell or a Redis key pattern would mangle.
+FRONTIER_KEY_RE = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$"
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def check_redis_url(value: str) -> str:
+    """Return ``value`` if it is a Redis URL, else raise ValueError saying what is expected."""
+    if not value.startswith(REDIS_SCHEMES):
+        raise ValueError("expected a redis://HOST:PORT/DB, rediss:// or unix:// URL")
+    return value
+
+
+def redact_url(url: str) -> str:
+    """Return ``url`` without its password, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username or ''}:***@{parts.hostname or ''}"
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class FrontierConfig(_Strict):
+    """Scale-out: crawler processes that join one crawl share its frontier through Redis."""
+
+    # Holds the crawl's request queue, dupefilter, claims and process registry.
+    redis_url: str
+    # Every key of crawl RUN_KEY is "{key_prefix}:{RUN_KEY}:…".
+    key_prefix: str = Field(default="dokpamo", pattern=FRONTIER_KEY_RE)
+    # Seconds a crawl's keys outlive its last heartbeat, and how long a finished crawl's
+    # marker stops a late process from crawling it again.
+    ttl: int = Field(default=86400, ge=60)
+    # Seconds without a heartbeat after which a process counts as gone (crashed, unplugged).
+    lease: float = Field(default=30.0, ge=5, le=3600)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        return check_redis_url(value)
+
+
 class CrawlConfig(_Strict):
     user_agent: str = "dokpamo-tracker/0.1 (+https://github.com/dokpamo-tracker)"
     concurrent_requests: int = Field(default=16, ge=1, le=256)
@@ -62,6 +106,9 @@ class CrawlConfig(_Strict):
         "m.sports.naver.com",
         "sports.naver.com",
     )
+    # Scale-out (optional): used by `tracker crawl --run-key KEY`; without a run key every
+    # crawl is a single process with Scrapy's own scheduler, whatever this says.
+    frontier: FrontierConfig | None = None
 
 
 class DedupeConfig(_Strict):

@@ -150,6 +150,21 @@ class ArticleSource(Base):
     source: Mapped[Source] = relationship()
 
 
+class ArticleSignature(Base):
+    """An article's MinHash signature and story, narrow, for comparing near-duplicate candidates.
+
+    ``articles.minhash`` holds the same signature, but reading it from an articles row means
+    reading past the body (overflow pages in SQLite): about 20 times slower per candidate than
+    this table. Both are written together and never change afterwards.
+    """
+
+    __tablename__ = "article_signatures"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), primary_key=True)
+    story_id: Mapped[int] = mapped_column(Integer)
+    minhash: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class ArticleBand(Base):
     """MinHash LSH band hashes, so near-duplicate candidates are an indexed query, not memory."""
 

@@ -16,13 +16,51 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tracker.config import Config
-from tracker.errors import CrawlError
+from tracker.config import Config, redact_url
+from tracker.errors import CrawlError, TrackerError
 
 logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[dict[str, Any]], None]
 SPIDER = "news"
+
+
+# The crawl subprocess reads the frontier's URL here, not from argv: it may hold a password.
+FRONTIER_URL_ENV = "TRACKER_FRONTIER_URL"
+
+
+class FrontierUnavailable(TrackerError):
+    """The shared frontier (Redis) of a scaled-out crawl cannot be reached."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Frontier:
+    """Join crawl ``run_key`` through the Redis at ``url`` (scale-out; see crawler.frontier)."""
+
+    url: str
+    run_key: str
+
+
+def check_frontier(frontier: Frontier, timeout: float = 5.0) -> None:
+    """Raise FrontierUnavailable (one line) unless the frontier's Redis answers a PING."""
+    import redis
+
+    client = None
+    try:
+        client = redis.Redis.from_url(
+            frontier.url, socket_connect_timeout=timeout, socket_timeout=timeout
+        )
+        client.ping()
+    except (redis.RedisError, OSError, ValueError) as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise FrontierUnavailable(
+            f"frontier {redact_url(frontier.url)} is unreachable: {reason}"
+        ) from None
+    finally:
+        if client is not None:
+            client.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +95,7 @@ def run_crawl(
     log_level: str = "INFO",
     schema_ready: bool = False,
     since: str | None = None,
+    frontier: Frontier | None = None,
 ) -> CrawlResult:
     """Run one crawl subprocess to completion and return how it ended.
 
@@ -79,6 +118,10 @@ def run_crawl(
     argv += ["-s", f"LOG_FILE={log_path}", "-s", f"LOG_LEVEL={log_level}"]
     if schema_ready:
         argv += ["-s", "TRACKER_SCHEMA_READY=1"]
+    env.pop(FRONTIER_URL_ENV, None)
+    if frontier is not None:
+        argv += ["-s", f"TRACKER_RUN_KEY={frontier.run_key}"]
+        env[FRONTIER_URL_ENV] = frontier.url
     logger.debug("Starting crawl: %s", " ".join(argv))
     try:
         # stderr (tracebacks, warnings printed before logging starts) joins the log file.

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from tracker.models import (
@@ -21,6 +25,7 @@ from tracker.urls import canonical_url
 logger = logging.getLogger(__name__)
 
 MAX_RUN_MESSAGES = 50
+_CHUNK = 900  # IN lists under SQLite's oldest variable limit (999)
 
 
 def get_or_create_source(session: Session, name: str, type_: str, official: bool) -> Source:
@@ -57,11 +62,50 @@ def record_fetch_failure(
     return failure
 
 
+# A URL this plain (lowercase http(s) host, a port that is not 0-padded, a path of non-empty
+# segments, no query, fragment or spaces) is its own canonical form: canonical_url would only
+# parse and rebuild it. (Default ports, :80 and :443, still go through canonical_url.)
+_PLAIN_URL = re.compile(r"https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*(?::[1-9][0-9]{0,4})?(?:/[^/?#\s]+)+")
+_DEFAULT_PORT = re.compile(r"^(?:http://[^/]+:80|https://[^/]+:443)/")
+
+
+@contextmanager
+def dbapi_errors(dialect: Dialect, statement: str) -> Iterator[None]:
+    """Raise a driver's error from a statement run on a DBAPI cursor as SQLAlchemy's (an
+    IntegrityError as sqlalchemy.exc.IntegrityError …), as if SQLAlchemy had run it: callers
+    such as the writer's retry of a lost race catch those."""
+    base = dialect.loaded_dbapi.Error
+    try:
+        yield
+    except base as exc:
+        raise DBAPIError.instance(statement, None, exc, base, dialect=dialect) from exc
+
+
+def failure_key(url: str) -> str:
+    """Return the key a fetch failure of ``url`` is recorded under (its canonical URL)."""
+    if _PLAIN_URL.fullmatch(url) and not _DEFAULT_PORT.match(url):
+        return url
+    return canonical_url(url)
+
+
 def clear_fetch_failure(session: Session, urls: Iterable[str]) -> None:
-    """Forget failures of URLs that have now been fetched."""
-    keys = [canonical_url(u) for u in urls]
-    for failure in session.scalars(select(FetchFailure).where(FetchFailure.url.in_(keys))):
-        session.delete(failure)
+    """Forget failures of URLs that have now been fetched.
+
+    The writer calls this for every batch with all its URLs (hundreds), so it is one plain
+    DELETE on the DBAPI cursor, and most URLs need no parsing (see failure_key).
+    """
+    keys = sorted({failure_key(u) for u in urls})
+    if not keys:
+        return
+    session.flush()  # failures recorded in this session must be in the table to be cleared
+    connection = session.connection()
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    cursor = connection.connection.cursor()
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start : start + _CHUNK]
+        sql = f"DELETE FROM fetch_failures WHERE url IN ({', '.join([mark] * len(chunk))})"
+        with dbapi_errors(connection.dialect, sql):
+            cursor.execute(sql, tuple(chunk))
 
 
 def get_listing_state(session: Session, source_id: int, url: str) -> ListingState | None:

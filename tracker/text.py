@@ -6,9 +6,7 @@ import functools
 import hashlib
 import html
 import re
-import struct
 import unicodedata
-import zlib
 from collections.abc import Iterable
 
 import numpy as np
@@ -46,7 +44,6 @@ _DATELINE_RE = re.compile(
 )
 _INLINE_SPACE_RE = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff]+")
 _ZERO_WIDTH_RE = re.compile(r"[\u200b-\u200d\u2060\ufeff]")
-_WORD_RE = re.compile(r"\w+", re.UNICODE)
 _SPACE_RE = re.compile(r"\s+")
 
 
@@ -124,47 +121,181 @@ def keyword_fingerprint(any_of: Iterable[str], none_of: Iterable[str] = ()) -> s
     return "filtered:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
-# Multipliers that combine three word hashes into one shingle hash (odd, so no bits are lost).
-_SHINGLE_MULTIPLIERS = (np.uint64(0x9E3779B1), np.uint64(0x85EBCA77), np.uint64(1))
+# -- near-duplicate signatures ---------------------------------------------------------------
+#
+# Scheme "oph1": one-permutation MinHash with optimal densification over word 3-shingles.
+#
+# The shingle *set* is the one datasketch was fed before (``\w+`` words of the case-folded
+# text, consecutive triples), so the Jaccard similarity being estimated and the 0.7 threshold
+# keep their meaning. What changed is how it is estimated, because a k-permutation MinHash
+# (datasketch.MinHash) costs O(shingles × k): ~0.35 ms per article at k = 128, half of what
+# parsing the page costs, plus ~0.1 ms to construct the object (it regenerates its
+# permutations). datasketch has no one-permutation variant, so the scheme is written here:
+#
+# * every shingle is hashed once, vectorised over the text's code points (no Python loop per
+#   word): a lookup table folds case and marks word characters, a polynomial hash mod 2**64 per
+#   word (one segment sum per word, made position-free by the inverse power of its start), a
+#   linear combination per word triple and a xorshift-multiply finaliser;
+# * one-permutation hashing (Li, Owen & Zhang 2012): the top bits of a shingle's hash pick one
+#   of k bins, each bin keeps the minimum hash that falls into it;
+# * optimal densification (Shrivastava 2017): an empty bin copies the value of the first
+#   non-empty bin along a probe sequence that depends only on (bin, attempt), so two documents
+#   that agree on the donor agree on the copy and the collision probability of every bin is
+#   still the Jaccard similarity.
+#
+# The result is a drop-in replacement: k uint64 values, estimated Jaccard = share of equal
+# positions, LSH bands of ``rows`` values. Stored signatures and bands of another scheme are
+# not comparable with these: migration 0004 recomputed them from the stored bodies, and any
+# later change of this code needs the same.
+
+SIGNATURE_SCHEME = "oph1"
+
+_U64 = np.uint64
+_EMPTY = _U64(0xFFFFFFFFFFFFFFFF)  # an empty bin (only left when the text has no word at all)
+_SHIFT32 = _U64(32)
+_WORD_BASE = 0x100000001B3  # odd, so it has an inverse mod 2**64
+_GOLDEN = 0x9E3779B97F4A7C15
+_MIX = _U64(0xBF58476D1CE4E5B9)
+# Per-position multipliers of the words in a shingle (odd; the last word is added as is).
+_SHINGLE_MULTIPLIERS = (_U64(_GOLDEN), _U64(0xC2B2AE3D27D4EB4F), _U64(0x165667B19E3779F9))
+_DENSIFY_ATTEMPTS = 16
+
+
+@functools.cache
+def _fold_table() -> np.ndarray:
+    r"""Return code point → case-folded code point for word characters, 0 for the rest (BMP).
+
+    Word characters are those of ``\w`` (alphanumeric or ``_``) after ``str.casefold``. A
+    character whose case fold is several characters (ß → ss) keeps its own code point. Code
+    points outside the BMP arrive as UTF-16 surrogates and count as separators, like emoji.
+    Built on first use (~20 ms) rather than at import: only hashing processes need it.
+    """
+    table = np.zeros(0x10000, dtype=_U64)
+    for code in range(0x10000):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        char = chr(code)
+        folded = char.casefold()
+        if len(folded) == 1 and (folded == "_" or folded.isalnum()):
+            table[code] = ord(folded)
+        elif char == "_" or char.isalnum():
+            table[code] = code
+    return table
+
+
+@functools.cache
+def _power_tables(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``B**i`` and ``B**-i`` mod 2**64 for i < size (B: the word hash base)."""
+    tables = []
+    for base in (_WORD_BASE, pow(_WORD_BASE, -1, 1 << 64)):
+        powers = np.full(size, base, dtype=_U64)
+        powers[0] = 1
+        tables.append(np.cumprod(powers, dtype=_U64))
+    return tables[0], tables[1]
 
 
 def shingle_hashes(text: str, size: int = 3) -> np.ndarray:
-    """Return the distinct 32-bit hashes of ``text``'s word ``size``-grams (casefolded).
+    """Return a 64-bit hash per word ``size``-gram of ``text`` (case-folded), in text order.
 
-    Each word is hashed once (crc32: C code, stable across processes, which stored signatures
-    need) and the n-gram hashes are combined with numpy, instead of building and hashing a
-    string per shingle in Python.
+    Repeated shingles repeat their hash (MinHash does not care). A text with fewer than
+    ``size`` words is one shingle of all its words; a text without words has none. The hash
+    of a shingle depends only on its words, not on the text around it or on the process.
     """
-    words = _WORD_RE.findall(text.casefold())
-    if not words:
-        return np.empty(0, dtype=np.uint64)
-    hashes = np.fromiter(
-        (zlib.crc32(word.encode("utf-8")) for word in words), dtype=np.uint64, count=len(words)
-    )
-    if len(words) < size:
-        combined = np.uint64(0)
-        for value in hashes:
+    # A leading separator makes every word start visible as a 0 → non-0 step.
+    codes = np.frombuffer((" " + text).encode("utf-16-le"), dtype=np.uint16)
+    folded = _fold_table().take(codes)
+    is_word = folded != 0
+    starts = np.flatnonzero(is_word[1:] > is_word[:-1])
+    count = len(starts)
+    if count == 0:
+        return np.empty(0, dtype=_U64)
+    # Tables in powers of two from 64 Ki: few sizes, each computed once per process.
+    powers, inverses = _power_tables(1 << max(16, (len(codes) - 1).bit_length()))
+    # Word hash: sum of c_j * B**j over the word's characters (separators are 0), shifted to
+    # start at B**0 by the inverse power of its first position; uint64 arithmetic wraps.
+    words = np.add.reduceat(folded[1:] * powers[: len(codes) - 1], starts)
+    words *= inverses.take(starts)
+    if count < size:
+        combined = words[:1].copy()
+        for value in words[1:]:
             combined = combined * _SHINGLE_MULTIPLIERS[0] + value
-        return np.array([combined & np.uint64(0xFFFFFFFF)], dtype=np.uint64)
-    count = len(words) - size + 1
-    combined = np.zeros(count, dtype=np.uint64)
-    for offset in range(size):
-        multiplier = _SHINGLE_MULTIPLIERS[offset] if offset < len(_SHINGLE_MULTIPLIERS) else 1
-        combined = combined * np.uint64(31) + hashes[offset : offset + count] * multiplier
-    return np.unique(combined & np.uint64(0xFFFFFFFF))
+        hashes = combined
+    else:
+        n = count - size + 1
+        hashes = words[:n] * _SHINGLE_MULTIPLIERS[0]
+        for offset in range(1, size):
+            word = words[offset : offset + n]
+            if offset == size - 1:
+                hashes += word
+            else:
+                hashes += word * _SHINGLE_MULTIPLIERS[offset % len(_SHINGLE_MULTIPLIERS)]
+    # Finaliser: the bin is taken from the top bits, so they must depend on every input bit.
+    hashes ^= hashes >> _SHIFT32
+    hashes *= _MIX
+    return hashes
+
+
+@functools.cache
+def _probe_table(bins: int) -> np.ndarray:
+    """Return the densification probe sequence: row a holds the donor of every bin at try a."""
+    index = np.arange(bins, dtype=_U64)
+    rows = []
+    for attempt in range(_DENSIFY_ATTEMPTS):
+        value = (index + _U64(attempt * bins + 1)) * _U64(_GOLDEN)
+        value ^= value >> _SHIFT32
+        value *= _MIX
+        rows.append((value >> _SHIFT32) * _U64(bins) >> _SHIFT32)
+    return np.array(rows, dtype=np.intp)
+
+
+def _densify(signature: np.ndarray, empty: np.ndarray) -> None:
+    """Fill the ``empty`` bins of ``signature`` in place from non-empty donor bins."""
+    filled = signature != _EMPTY
+    # Every attempt at once (a few array operations instead of a loop per attempt): the donor
+    # of an empty bin is its first probe that lands on a non-empty bin.
+    probes = _probe_table(len(signature))[:, empty]
+    found = filled[probes]
+    first = found.argmax(axis=0)
+    columns = np.arange(len(empty))
+    donors = probes[first, columns]
+    missing = ~found[first, columns]
+    if missing.any():
+        # Very short texts (a few shingles, most bins empty) can miss on every probe: then
+        # the next non-empty bin to the right, circularly. Still a function of the filled
+        # bins only, so two texts with the same filled bins agree.
+        nonempty = np.flatnonzero(filled)
+        lost = empty[missing]
+        donors[missing] = nonempty[np.searchsorted(nonempty, lost) % len(nonempty)]
+    signature[empty] = signature[donors]
+
+
+@functools.cache
+def _empty_signature(bins: int) -> np.ndarray:
+    return np.full(bins, _EMPTY, dtype=_U64)  # copied per text: cheaper than np.full each time
 
 
 def minhash_signature(text: str, num_perm: int = 128) -> np.ndarray:
-    """Return the MinHash signature (uint64 array) of ``text``'s word 3-shingles."""
-    # Imported here: datasketch pulls in scipy (0.3 s), which only the hashing workers need.
-    from datasketch import MinHash
+    """Return the MinHash signature (``num_perm`` uint64 values) of ``text``'s word 3-shingles.
 
-    # The shingles arrive already hashed, so datasketch's hash function is the identity.
-    minhash = MinHash(num_perm=num_perm, hashfunc=int)
+    One-permutation hashing with densification (see the comment above ``SIGNATURE_SCHEME``):
+    the share of equal positions of two signatures estimates the Jaccard similarity of the
+    two shingle sets, as with a k-permutation MinHash, for a fraction of the cost.
+    """
     hashes = shingle_hashes(text)
-    if len(hashes):
-        minhash.update_batch(hashes.tolist())
-    return np.asarray(minhash.hashvalues, dtype=np.uint64)
+    signature = _empty_signature(num_perm).copy()
+    if not len(hashes):
+        return signature  # no words: every such text looks alike, as with datasketch
+    # Multiply-shift: the bin is monotone in the hash and uniform for any number of bins; for
+    # a power of two it equals the top bits, which one shift gives.
+    if num_perm > 1 and num_perm & (num_perm - 1) == 0:
+        bins = hashes >> _U64(64 - num_perm.bit_length() + 1)
+    else:
+        bins = (hashes >> _SHIFT32) * _U64(num_perm) >> _SHIFT32
+    np.minimum.at(signature, bins, hashes)
+    empty = np.flatnonzero(signature == _EMPTY)
+    if len(empty):
+        _densify(signature, empty)
+    return signature
 
 
 def signature_to_bytes(signature: np.ndarray) -> bytes:
@@ -184,13 +315,26 @@ def estimated_jaccard(first: np.ndarray, second: np.ndarray) -> float:
     return float(np.count_nonzero(first == second)) / len(first)
 
 
+@functools.cache
+def _band_constants(bands: int, rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return the odd per-row multipliers and a per-band offset of the band hashes."""
+    multipliers = (np.arange(1, rows + 1, dtype=_U64) * _U64(_GOLDEN)) | _U64(1)
+    offsets = np.arange(1, bands + 1, dtype=_U64) * _MIX
+    return multipliers, offsets
+
+
 def band_hashes(signature: np.ndarray, rows: int) -> list[int]:
     """Return one signed 64-bit hash per LSH band of ``rows`` values (a trailing partial band
-    is dropped), storable in an indexed integer column."""
+    is dropped), storable in an indexed integer column.
+
+    A band's hash is a linear combination of its values with odd multipliers plus a per-band
+    offset (mod 2**64): the values are already uniform 64-bit hashes, so no further mixing is
+    needed, and equal values in different bands still give different hashes.
+    """
     bands = len(signature) // rows
-    result = []
-    for band in range(bands):
-        chunk = np.asarray(signature[band * rows : (band + 1) * rows], dtype="<u8").tobytes()
-        digest = hashlib.blake2b(chunk, digest_size=8, person=struct.pack("<Q", band)).digest()
-        result.append(struct.unpack("<q", digest)[0])
+    multipliers, offsets = _band_constants(bands, rows)
+    values = np.asarray(signature[: bands * rows], dtype=_U64).reshape(bands, rows)
+    keys = values @ multipliers
+    keys += offsets
+    result: list[int] = keys.view(np.int64).tolist()
     return result

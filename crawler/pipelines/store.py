@@ -98,7 +98,11 @@ class StorePipeline:
         fetched = [u for item in items for u in (item.article.url, *item.seen_urls)]
         try:
             outcomes = await self.writer.run(write_batch, batch, self.context.near, fetched)
-        except WriteFailed as exc:
+        except Exception as exc:
+            # WriteFailed is the expected kind; anything else (a broken writer process) must
+            # not vanish with this task either: every article of the batch is an error.
+            if not isinstance(exc, WriteFailed):
+                logger.error("Storing a batch of %d articles failed", len(items), exc_info=True)
             for item in items:
                 self.context.error(item.source, f"{item.article.url}: {exc}")
             return

@@ -7,12 +7,14 @@ import os
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import scrapy
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import get_retry_request
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -41,6 +43,9 @@ from tracker.config import AnySource, MsitBoardSource, NaverApiSource, RssSource
 from tracker.store import get_listing_state, record_fetch_failure
 from tracker.text import keyword_fingerprint, matches_keywords
 from tracker.urls import canonical_url, naver_article_id
+
+if TYPE_CHECKING:
+    from crawler.frontier import Frontier
 
 logger = logging.getLogger(__name__)
 
@@ -84,10 +89,17 @@ class NewsSpider(scrapy.Spider):
         spider.context = get_context(crawler)
         workers = spider.context.config.crawl.parse_workers
         spider.pages = WorkerPool(default_workers() if workers is None else workers)
+        if spider.frontier is not None:
+            crawler.signals.connect(spider._follow_redirect, signal=signals.request_scheduled)
         return spider
 
     context: TrackerContext
     pages: WorkerPool
+
+    @property
+    def frontier(self) -> Frontier | None:
+        """The shared frontier when this process is one of several in one crawl."""
+        return self.context.frontier
 
     # ----------------------------------------------------------------- listing
 
@@ -121,6 +133,10 @@ class NewsSpider(scrapy.Spider):
             logger.warning("[%s] skipped: %s", source.name, reason)
             return
         headers = {"X-Naver-Client-Id": client_id, "X-Naver-Client-Secret": client_secret}
+        if self.frontier is not None:
+            # Requests travel through Redis: the keys stay out of them and the downloading
+            # process fills them in from its environment (crawler.frontier.FrontierQueue).
+            headers = {}
         run = self.context.source_run(source.name)
         with self.context.db.begin() as session:
             for query in source.queries:
@@ -135,14 +151,21 @@ class NewsSpider(scrapy.Spider):
     def _naver_request(
         self, source: NaverApiSource, query: str, start: int, headers: dict[str, str]
     ) -> Request:
+        meta: dict[str, Any] = {"source": source.name, "handle_httpstatus_list": [400, 401, 403]}
+        if self.frontier is not None:
+            meta["env_headers"] = {
+                "X-Naver-Client-Id": source.client_id_env,
+                "X-Naver-Client-Secret": source.client_secret_env,
+            }
         return Request(
             api_url(source.endpoint, query, start, source.display),
             headers=headers,
             callback=self.parse_naver_api,
             errback=self.listing_failed,
-            dont_filter=True,
+            # Listings repeat every run; in a shared crawl, once across its processes.
+            dont_filter=self.frontier is None,
             cb_kwargs={"source": source, "query": query, "start": start, "headers": headers},
-            meta={"source": source.name, "handle_httpstatus_list": [400, 401, 403]},
+            meta=meta,
         )
 
     def parse_naver_api(
@@ -206,7 +229,7 @@ class NewsSpider(scrapy.Spider):
             headers=headers,
             callback=self.parse_feed,
             errback=self.listing_failed,
-            dont_filter=True,
+            dont_filter=self.frontier is None,
             cb_kwargs={"source": source},
             meta={"source": source.name, "handle_httpstatus_list": [304]},
         )
@@ -248,7 +271,7 @@ class NewsSpider(scrapy.Spider):
             list_page_url(source.url, page),
             callback=self.parse_msit_list,
             errback=self.listing_failed,
-            dont_filter=True,
+            dont_filter=self.frontier is None,
             cb_kwargs={"source": source, "page": page},
             meta={"source": source.name},
         )
@@ -338,6 +361,8 @@ class NewsSpider(scrapy.Spider):
     ) -> Request | None:
         """Return the article request, or None when this run already asked for the URL."""
         key = canonical_url(url)
+        if self.frontier is not None:
+            return self._claimed_request(source, url, key, urls, callback)
         pending = self.pending.get(key)
         if pending is not None:
             # Another source asked for the same article in this run: record it, fetch once.
@@ -354,6 +379,68 @@ class NewsSpider(scrapy.Spider):
             dont_filter=True,
             meta={"source": source, "pending_key": key},
         )
+
+    def _claimed_request(
+        self,
+        source: str,
+        url: str,
+        key: str,
+        urls: Sequence[str],
+        callback: Callable[..., Any] | None,
+    ) -> Request | None:
+        """Scale-out: the article request if this listing claims the URL for the whole crawl.
+
+        Otherwise another request (maybe in another process) fetches it, and this listing is
+        merged into that article (see crawler.frontier).
+        """
+        from crawler.frontier import Link
+
+        assert self.frontier is not None
+        lead_urls = tuple(sorted(urls))
+        owner = self.frontier.claim(key, Link(source, lead_urls))
+        if owner is not None:
+            self.context.count(source, "duplicate")
+            return None
+        return Request(
+            url,
+            callback=callback or self.parse_article,
+            errback=self.article_failed,
+            dont_filter=True,
+            meta={"source": source, "pending_key": key, "lead_urls": lead_urls},
+        )
+
+    def _follow_redirect(self, request: Request, spider: scrapy.Spider) -> None:
+        """Scale-out: claim an article redirect's target, or merge into its owner and drop it.
+
+        A Google News link and the publisher's own feed lead to one page: fetched once.
+        """
+        meta = request.meta
+        if self.frontier is None or "pending_key" not in meta or not meta.get("redirect_urls"):
+            return
+        from crawler.frontier import Link
+
+        urls = tuple(sorted({*meta.get("lead_urls", ()), *meta["redirect_urls"]}))
+        owner = self.frontier.follow(
+            meta["pending_key"], canonical_url(request.url), Link(meta["source"], urls)
+        )
+        if owner is not None:
+            self.context.count(meta["source"], "duplicate")
+            raise IgnoreRequest(f"{request.url} is fetched for {owner} in this crawl")
+
+    def _shared_pending(self, key: str, meta: dict[str, Any]) -> PendingArticle:
+        """Scale-out: the pending article of a request listed by any process, with every
+        listing linked to it so far (later ones are attached when the crawl ends)."""
+        assert self.frontier is not None
+        pending = self.pending.get(key)
+        if pending is None:
+            sources = list(meta.get("sources") or [meta["source"]])
+            pending = PendingArticle(sources=sources, seen_urls=set(meta.get("lead_urls", ())))
+            self.pending[key] = pending
+        for link in self.frontier.seal(key):
+            if link.source not in pending.sources:
+                pending.sources.append(link.source)
+            pending.seen_urls.update(link.urls)
+        return pending
 
     async def parse_article(self, response: Response) -> AsyncIterator[ArticleItem | Request]:
         source, key, job = self._fetched(response)
@@ -374,6 +461,8 @@ class NewsSpider(scrapy.Spider):
         source, key = response.meta["source"], response.meta["pending_key"]
         self.context.count(source, "fetched")
         pending = self.pending.get(key)
+        if self.frontier is not None:
+            pending = self._shared_pending(key, response.meta)
         seen = set(pending.seen_urls) if pending else set()
         seen.add(response.request.url if response.request else response.url)
         job = PageJob(
@@ -433,18 +522,17 @@ class NewsSpider(scrapy.Spider):
             return
         pdf_url = parsed.extra.get("pdf_url")
         if pdf_url:
+            meta = {"source": source, "pending_key": key, "parsed": parsed, "job": job}
+            if self.frontier is not None:
+                # Another process may download the PDF: it needs the release's sources.
+                meta["sources"] = list(self.pending[key].sources)
             yield Request(
                 pdf_url,
                 callback=self.parse_msit_pdf,
                 errback=self.msit_pdf_failed,
                 dont_filter=True,
                 cb_kwargs={"parsed": parsed, "job": job},
-                meta={
-                    "source": source,
-                    "pending_key": key,
-                    "parsed": parsed,
-                    "job": job,
-                },
+                meta=meta,
             )
             return
         prepared = await self.pages.run(prepare_parsed, parsed, job)
@@ -454,6 +542,8 @@ class NewsSpider(scrapy.Spider):
         self, response: Response, parsed: ParsedArticle, job: PageJob
     ) -> AsyncIterator[ArticleItem]:
         source, key = response.meta["source"], response.meta["pending_key"]
+        if self.frontier is not None:
+            self._shared_pending(key, response.meta)
         try:
             prepared = await self.pages.run(prepare_with_pdf, parsed, response.body, job)
         except PdfTextError as exc:
@@ -465,6 +555,8 @@ class NewsSpider(scrapy.Spider):
 
     def msit_pdf_failed(self, failure: Failure) -> Iterable[ArticleItem]:
         request = failure.request  # type: ignore[attr-defined]
+        if self.frontier is not None:
+            self._shared_pending(request.meta["pending_key"], request.meta)
         item = self._release_without_pdf(
             request.meta["pending_key"],
             request.meta["source"],

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, overload
 from urllib.parse import parse_qs, urlsplit
 
 from tracker.world import failures, feeds, naver_api, responses
 from tracker.world.catalog import Catalog
 from tracker.world.content import Publisher, WorldArticle
 from tracker.world.dates import publisher_text
-from tracker.world.generator import GenDoc, Generated, gen_publisher
+from tracker.world.generator import (
+    LAYOUTS,
+    GenDoc,
+    Generated,
+    gen_layout,
+    gen_publisher,
+    make_doc,
+)
 from tracker.world.msit import MsitBoard
 from tracker.world.pages import (
     PageDoc,
@@ -24,7 +32,7 @@ from tracker.world.pages import (
     render_publisher_home,
 )
 from tracker.world.responses import Response
-from tracker.world.search import matches, parse_query, squash
+from tracker.world.search import matches, parse_query, score, squash
 
 FEED_LIMIT = 30
 GNEWS_LIMIT = 100
@@ -83,7 +91,10 @@ class Router:
         self.catalog = catalog
         self.generated = generated
         self._api_entries: dict[tuple[str, int | None], list[naver_api.ApiEntry]] = {}
-        self._gen_entries: list[naver_api.ApiEntry] | None = None
+        # Per (query, sort): the matching generated indexes in the API's order (ints only, so
+        # a 100k corpus costs a few MB, not its text).
+        self._gen_hits: dict[tuple[str, str], list[int]] = {}
+        self._gen_scores: dict[str, list[tuple[int, int]]] = {}
         self.msit = MsitBoard(catalog)
         self._routes: list[tuple[re.Pattern[str], Handler]] = [
             (re.compile(r"/"), self._index),
@@ -439,15 +450,18 @@ class Router:
             )
         except ValueError:
             return responses.html("<h1>bad offset/limit</h1>", status=400)
-        # ?layout=naver links the Naver-layout copies instead of the publisher pages.
-        layout = "naver" if (params.get("layout") or [""])[0] == "naver" else "publisher"
+        # ?layout=naver links the Naver-layout copies, ?layout=mix alternates (gen_layout);
+        # the default links the publisher pages.
+        layout = (params.get("layout") or ["publisher"])[0] or "publisher"
+        if layout not in LAYOUTS:
+            return responses.html("<h1>bad layout</h1>", status=400)
         generated = self.generated
         newest = generated.count - 1
         indexes = range(newest - offset, max(newest - offset - limit, -1), -1)
         items = []
         for index in indexes:
             doc = generated.doc(index)
-            url = f"{request.base}/gen/{layout}/{index}"
+            url = f"{request.base}/gen/{gen_layout(index, layout)}/{index}"
             items.append(
                 feeds.item_for(
                     title=doc.title,
@@ -488,26 +502,71 @@ class Router:
     def _gen_api(self, request: Request, settings: WorldSettings, _: re.Match[str]) -> Response:
         if self.generated is None or self.generated.count == 0:
             return responses.not_found()
-        if self._gen_entries is None:
-            docs = [self.generated.doc(i) for i in range(self.generated.count)]
-            self._gen_entries = [
-                naver_api.ApiEntry.make(
-                    d.title,
-                    d.body,
-                    d.published_at,
-                    f"{request.base}/gen/publisher/{d.index}",
-                    f"{request.base}/gen/naver/{d.index}",
-                )
-                for d in docs
-            ]
-        return naver_api.search_news(
-            self._gen_entries,
-            request.params,
+        params = request.params
+        query = (params.get("query") or [""])[0].strip()
+        sort = (params.get("sort") or ["sim"])[0]
+        start = naver_api.MAX_START
+        display = naver_api.MAX_DISPLAY
+        try:
+            start = int((params.get("start") or ["1"])[0])
+            display = int((params.get("display") or ["10"])[0])
+        except ValueError:
+            pass  # search_news answers SE02/SE03 before it looks at the hits
+        # search_news sees only the hits up to the requested page (it validates, sorts and
+        # renders them); the real total is put back into its answer.
+        window = _GenWindow(self, request.base, query, sort, max(0, start - 1 + display))
+        response = naver_api.search_news(
+            window,
+            params,
             request.headers,
             client_id=settings.client_id,
             client_secret=settings.client_secret,
             now=self.generated.now(),
             mode=settings.api_mode,
+        )
+        if response.status == 200 and window.total is not None:
+            try:
+                payload = json.loads(response.body)
+            except ValueError:  # api_mode "badjson" cut it short on purpose
+                return response
+            payload["total"] = window.total
+            response = responses.json_body(payload)
+        return response
+
+    def gen_hits(self, query: str, sort: str) -> list[int]:
+        """Return the generated indexes matching ``query``, in the API's order for ``sort``.
+
+        One scan of regenerated docs per query (about 0.1 ms a doc) keeps only the indexes.
+        """
+        hits = self._gen_hits.get((query, sort))
+        if hits is not None or self.generated is None:
+            return hits or []
+        scored = self._gen_scores.get(query)
+        if scored is None:
+            alternatives = parse_query(query)
+            tokens = [t for alt in alternatives for t in alt]
+            scored = []
+            for index in range(self.generated.count - 1, -1, -1):  # newest first
+                doc = make_doc(index)  # not via the LRU: a full scan would only evict it
+                flat = squash(f"{doc.title} {doc.body}")
+                if matches(flat, alternatives):
+                    scored.append((score(flat, tokens), index))
+            self._gen_scores[query] = scored
+        ordered = sorted(scored, key=lambda p: p[0], reverse=True) if sort == "sim" else scored
+        # sorted() is stable: among equal scores the newest stays first, as in search_news.
+        hits = self._gen_hits[(query, sort)] = [index for _, index in ordered]
+        return hits
+
+    def gen_api_entry(self, base: str, index: int) -> naver_api.ApiEntry:
+        """Return the API entry of generated article ``index``."""
+        assert self.generated is not None
+        doc = self.generated.doc(index)
+        return naver_api.ApiEntry.make(
+            doc.title,
+            doc.body,
+            doc.published_at,
+            f"{base}/gen/publisher/{index}",
+            f"{base}/gen/naver/{index}",
         )
 
     # -- failures ---------------------------------------------------------------------------
@@ -523,3 +582,39 @@ class Router:
 
         response = failures.failure(match.group(1), euckr, utf8)
         return response if response is not None else responses.not_found()
+
+
+class _GenWindow(Sequence[naver_api.ApiEntry]):
+    """The first ``size`` API hits of a query over the generated corpus, computed when first
+    iterated (so a request search_news rejects costs no scan)."""
+
+    def __init__(self, router: Router, base: str, query: str, sort: str, size: int) -> None:
+        self._router = router
+        self._base = base
+        self._query = query
+        self._sort = sort
+        self._size = size
+        self._entries: list[naver_api.ApiEntry] | None = None
+        self.total: int | None = None
+
+    def _load(self) -> list[naver_api.ApiEntry]:
+        if self._entries is None:
+            hits = self._router.gen_hits(self._query, self._sort)
+            self.total = len(hits)
+            self._entries = [self._router.gen_api_entry(self._base, i) for i in hits[: self._size]]
+        return self._entries
+
+    def __iter__(self) -> Iterator[naver_api.ApiEntry]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+    @overload
+    def __getitem__(self, index: int) -> naver_api.ApiEntry: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[naver_api.ApiEntry]: ...
+
+    def __getitem__(self, index: int | slice) -> naver_api.ApiEntry | Sequence[naver_api.ApiEntry]:
+        return self._load()[index]

@@ -25,8 +25,12 @@ Routes (all relative to ``base_url``; "day-filtered" = only articles with day �
 ``GET /gen/naver/{i}``                         generated Naver page i < N (see generator.py
 ``GET /gen/publisher/{i}``                     for which indexes are duplicates)
 ``GET /gen/feed.xml?offset=&limit=[&layout=]``  RSS of generated articles, newest first
-                                               (limit ≤ 5000; layout=naver links Naver pages)
-``GET /gen/v1/search/news.json``               the API over generated articles
+                                               (limit ≤ 5000: page a larger corpus with
+                                               several offsets; ``layout=publisher`` (default),
+                                               ``naver`` or ``mix`` (``gen_layout``))
+``GET /gen/v1/search/news.json``               the API over generated articles (hits are
+                                               computed once per query, indexes only, so
+                                               N = 100k stays small)
 ``GET /bbs/list.do?…mId=307[&pageIndex=N]``   MSIT press-release board in the real markup
                                                (``fn_detail(N)`` rows, script-injected titles),
                                                ``sCode=user&mPid=208&mId=307``, 3 rows a page
