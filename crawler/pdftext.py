@@ -8,9 +8,6 @@ import re
 import zlib
 from collections.abc import Sequence
 
-from pypdf import PdfReader
-from pypdf.errors import PyPdfError
-
 __all__ = ["MAX_PAGES", "PdfTextError", "pdf_text", "reflow_lines"]
 
 # Press releases run to a few pages plus annexes; a 300-page report is not one, and reading it
@@ -28,8 +25,9 @@ _FIT_SLACK = 0.9
 
 # pypdf raises its own errors for most damage, but a truncated or hand-mangled file can surface
 # as a plain ValueError/KeyError/... from deep inside the object parser.
+# (PyPdfError joins them at the call: pypdf is imported only when a PDF is read, since it costs
+# ~20 MB in every crawl and worker process and only ministry attachments need it.)
 _READ_ERRORS = (
-    PyPdfError,
     ValueError,
     KeyError,
     IndexError,
@@ -61,6 +59,9 @@ def pdf_text(data: bytes, *, max_pages: int = MAX_PAGES) -> str:
     if start < 0:
         head = data[:40].decode("latin-1").strip()
         raise PdfTextError(f"not a PDF: no %PDF- header (starts with {head!r})")
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
     try:
         reader = PdfReader(io.BytesIO(data[start:]), strict=False)
         if reader.is_encrypted and not reader.decrypt(""):
@@ -73,7 +74,7 @@ def pdf_text(data: bytes, *, max_pages: int = MAX_PAGES) -> str:
             lines.extend(text.splitlines())
     except PdfTextError:
         raise
-    except _READ_ERRORS as exc:
+    except (PyPdfError, *_READ_ERRORS) as exc:
         raise PdfTextError(f"unreadable PDF: {type(exc).__name__}: {exc}") from None
     if count > max_pages:
         logger.info("PDF has %d pages; read the first %d", count, max_pages)

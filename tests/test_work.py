@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from crawler.extractors.base import NotAnArticle, RetryPage
-from crawler.work import PageJob, WorkerPool, process_page
+from crawler.pool import WorkerPool
+from crawler.work import PageJob, process_page
 from crawler.writer import WriteFailed, close_writer, open_writer, write_batch
 from tracker.archive import NearDuplicateSettings, Pending
 from tracker.db import Database

@@ -10,7 +10,7 @@ from twisted.internet import task
 
 from crawler.context import TrackerContext, get_context
 from crawler.items import ArticleItem
-from crawler.work import WorkerPool
+from crawler.pool import WorkerPool
 from crawler.writer import WriteFailed, close_writer, open_writer, write_batch
 from tracker.archive import Pending
 

@@ -27,10 +27,9 @@ from crawler.listings.feeds import is_google_news_link
 from crawler.listings.msit import list_page_url, parse_msit_list
 from crawler.listings.naver_api import api_error_message, api_url, parse_api_page
 from crawler.pdftext import PdfTextError
+from crawler.pool import WorkerPool, default_workers
 from crawler.work import (
     PageJob,
-    WorkerPool,
-    default_workers,
     parse_page,
     prepare_parsed,
     prepare_with_pdf,
