@@ -11,7 +11,6 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from tracker.archive import NearDuplicateSettings, Pending, StoreOutcome, store_batch
@@ -26,10 +25,6 @@ logger = logging.getLogger(__name__)
 _database: Database | None = None
 _entities: Entities | None = None
 RETRIES = 3
-# PostgreSQL advisory lock held by each batch transaction: crawler processes sharing one
-# database (scale-out) store their batches one at a time, so a batch's look-ups and inserts
-# never race another process's (no unique violation to retry, no deadlock).
-_PG_WRITE_LOCK = 0x646F6B71
 # Deadlock and serialization failure: transient, retried like a race.
 _TRANSIENT_SQLSTATES = {"40P01", "40001"}
 
@@ -60,8 +55,6 @@ def write_batch(
     for attempt in range(1, RETRIES + 1):
         try:
             with _database.begin() as session:
-                if session.get_bind().dialect.name == "postgresql":
-                    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_WRITE_LOCK})
                 outcomes = store_batch(session, batch, near)
                 insert_facts(
                     session,
