@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import Message
@@ -32,6 +33,7 @@ from tracker.world.content import (
 from tracker.world.dates import KST, iso_kst, naver_attr
 from tracker.world.feeds import gnews_token, gnews_url
 from tracker.world.generator import (
+    NAVER_HEADS,
     Generated,
     duplicate_source,
     gen_layout,
@@ -658,8 +660,18 @@ def test_generated_pages(world: NewsWorld) -> None:
 
 
 def _dic_text(world: NewsWorld, index: int) -> str:
+    """Return the body text of a generated Naver page: #dic_area without the sub-headline,
+    photo and video blocks (each page draws its own; an exact copy repeats only the text)."""
     page = fetch(world.url(f"/gen/naver/{index}")).body
-    return lxml.html.fromstring(page).xpath("string(//article[@id='dic_area'])")
+    area = lxml.html.fromstring(page).xpath("//article[@id='dic_area']")[0]
+    for block in area.xpath(
+        ".//*[contains(@class,'media_end_summary') or contains(@class,'end_photo_org')"
+        " or contains(@class,'vod_player_wrap')]"
+    ):
+        block.drop_tree()
+    for br in area.iter("br"):
+        br.tail = "\n" + (br.tail or "")
+    return " ".join(area.text_content().split())
 
 
 def test_generated_duplicates_are_where_documented(world: NewsWorld) -> None:
@@ -672,6 +684,33 @@ def test_generated_duplicates_are_where_documented(world: NewsWorld) -> None:
     words_a, words_b = set(original.split()), set(rewrite.split())
     assert len(words_a & words_b) / len(words_a | words_b) > 0.6
     assert _dic_text(world, 15) != _dic_text(world, 16)
+
+
+def test_generated_naver_heads_follow_the_real_counts(world: NewsWorld) -> None:
+    # The Naver copies open #dic_area as the saved real pages do, in about their proportions.
+    heads = Counter(make_doc(index).naver_head for index in range(2000))
+    total = sum(weight for _, weight in NAVER_HEADS)
+    for head, weight in NAVER_HEADS:
+        assert abs(heads[head] / 2000 - weight / total) < 0.04, (head, heads)
+    seen = set()
+    for index in range(GENERATED):
+        doc = make_doc(index)
+        if doc.naver_head in seen:
+            continue
+        seen.add(doc.naver_head)
+        page = lxml.html.fromstring(fetch(world.url(f"/gen/naver/{index}")).body)
+        area = page.xpath("//article[@id='dic_area']")[0]
+        first = area[0] if len(area) else None
+        if doc.naver_head == "text":
+            assert (area.text or "").strip() and {child.tag for child in area} == {"br"}
+        elif doc.naver_head == "video":
+            assert first is not None and "vod_player_wrap" in first.get("class", "")
+        else:
+            assert first is not None and first.get("class") == "media_end_summary"
+            assert first.text_content() == doc.summary
+            assert area.xpath(".//em[@class='img_desc']")[0].text == doc.photo_caption
+        assert _dic_text(world, index) == " ".join(doc.body.split())
+    assert seen == {head for head, _ in NAVER_HEADS}
 
 
 def test_generated_feed_and_api(world: NewsWorld) -> None:

@@ -10,9 +10,12 @@ benchmark can compute the expected dedupe result from :func:`duplicate_source`:
 * every other index is an original.
 
 Each article has two pages: a Naver-layout copy (``/gen/naver/{i}``, whose 기사원문 link is the
-publisher page) and the outlet's own page (``/gen/publisher/{i}``). Listings link one of them:
-``naver``, ``publisher`` or ``mix``, where :func:`gen_layout` picks per index (even indexes
-Naver, odd ones the publisher), so an exact copy (odd) is a publisher page repeating a Naver page.
+publisher page) and the outlet's own page (``/gen/publisher/{i}``). The Naver copy opens its
+``#dic_area`` the way saved Naver pages do (:data:`NAVER_HEADS`): a sub-headline and photo, a
+video player, or the bare text; the sub-headline, captions and player are not body text.
+Listings link one of them: ``naver``, ``publisher`` or ``mix``, where :func:`gen_layout` picks
+per index (even indexes Naver, odd ones the publisher), so an exact copy (odd) is a publisher
+page repeating a Naver page.
 
 Everything is a function of the index, so a corpus of 100k articles costs nothing until asked:
 docs are regenerated on demand (about 0.3 ms each) and only the most recent few thousand are kept.
@@ -365,6 +368,31 @@ def josa(word: str, with_batchim: str, without: str) -> str:
     return word + (with_batchim if _has_batchim(word) else without)
 
 
+# How a Naver copy's #dic_area begins, weighted by how many of the saved Naver article pages in
+# ../shared/real-samples/naver_article begin that way (bench/extract_speed.py prints the count):
+# a media_end_summary sub-headline plus an end_photo_org photo (뉴스1 2026, 뉴스1 2020), a
+# vod_player_wrap video block (JTBC 2026), bare text with only <br>s (이데일리 2022). All four put
+# the body text straight into the container, paragraphs split by <br><br>, with no <p>.
+NaverHead = Literal["summary_photo", "video", "text"]
+NAVER_HEADS: tuple[tuple[NaverHead, int], ...] = (("summary_photo", 2), ("video", 1), ("text", 1))
+# One of the two pages that open with a photo has a second photo mid-body (뉴스1 2026).
+MID_PHOTO_CHANCE = 0.5
+_SUMMARIES = (
+    "{team}, '{model}' {domain} 적용 확대",
+    "'{model}' {metric} {pct}% 개선",
+    "{partner:과} {product} 시범 운영",
+    "{team}, {place}에 {domain} 연구 거점",
+    '{team} "{metric}에서 앞서겠다"',
+    "'{model}' 기반 {product} {when} 공개",
+)
+_CAPTIONS = (
+    "{role} {person:이} {place}에서 열린 행사에서 '{model}'{model_o} 소개하고 있다. ({team} 제공)",
+    "{team} 연구진이 {place} 데이터센터에서 GPU 서버를 점검하고 있다. ({team} 제공)",
+    "'{model}' 기반 {product} 시연 화면. ({team} 제공)",
+    "{partner} 직원이 {product:을} 시험하고 있다. ({partner} 제공)",
+    "{place} {team} 사옥 전경. ({team} 제공)",
+)
+
 Layout = Literal["naver", "publisher"]
 LAYOUTS = ("naver", "publisher", "mix")
 
@@ -405,6 +433,10 @@ class GenDoc:
     published_at: datetime
     author: str
     email: str
+    naver_head: NaverHead = "text"
+    summary: str | None = None
+    photo_caption: str | None = None
+    mid_photo_caption: str | None = None
 
     @property
     def body(self) -> str:
@@ -534,6 +566,30 @@ def _rewrite(title: str, paragraphs: tuple[str, ...]) -> tuple[str, tuple[str, .
     return f"[종합] {title.replace('…', ', ')}", (lead, *changed)
 
 
+def _naver_extras(index: int, source: int) -> tuple[NaverHead, str | None, str | None, str | None]:
+    """Return how the Naver copy of article ``index`` opens its body (head, sub-headline, lead
+    photo caption, mid-body photo caption).
+
+    The layout is drawn per page (an outlet's copy need not look like the wire original); the
+    sub-headline and captions belong to the story, so a copy shares them with its ``source``.
+    A separate seed keeps the article text (``gen-{i}``) as it was.
+    """
+    layout = random.Random(f"gen-naver-head-{index}")
+    heads, weights = zip(*NAVER_HEADS, strict=True)
+    head: NaverHead = layout.choices(heads, weights)[0]
+    mid_photo = head == "summary_photo" and layout.random() < MID_PHOTO_CHANCE
+    if head != "summary_photo":
+        return head, None, None, None
+    # The same first draw as _original_text, so the sub-headline names the article's team.
+    team, model, _ = random.Random(f"gen-{source}").choice(_TEAMS)
+    fixed = {"team": team, "model": model, "model_o": "을" if _has_batchim(model) else "를"}
+    rng = random.Random(f"gen-naver-text-{source}")
+    summary = _fill(rng.choice(_SUMMARIES), fixed, rng)
+    caption = _fill(rng.choice(_CAPTIONS), fixed, rng)
+    mid_caption = _fill(rng.choice(_CAPTIONS), fixed, rng) if mid_photo else None
+    return head, summary, caption, mid_caption
+
+
 def make_doc(index: int) -> GenDoc:
     """Return generated article ``index`` (see the module docstring for duplicates)."""
     source = duplicate_source(index)
@@ -542,6 +598,7 @@ def make_doc(index: int) -> GenDoc:
         title, paragraphs = _rewrite(title, paragraphs)
     press, oid = GEN_PRESSES[index % len(GEN_PRESSES)]
     reporter = _REPORTERS[(index * 5) % len(_REPORTERS)]
+    head, summary, caption, mid_caption = _naver_extras(index, source[0] if source else index)
     return GenDoc(
         index=index,
         title=title,
@@ -552,6 +609,10 @@ def make_doc(index: int) -> GenDoc:
         published_at=GEN_START + GEN_STEP * index,
         author=f"{reporter} 기자",
         email=f"reporter{index % 97}@gen{oid}.example",
+        naver_head=head,
+        summary=summary,
+        photo_caption=caption,
+        mid_photo_caption=mid_caption,
     )
 
 

@@ -40,6 +40,9 @@ class PageDoc:
     photo_caption: str | None = None
     oid: str | None = None
     aid: str | None = None
+    # Naver layout only: a video player opening the body, a second photo mid-body.
+    video: bool = False
+    mid_photo_caption: str | None = None
 
 
 @cache
@@ -85,23 +88,48 @@ def naver_origin_url(article: WorldArticle, base: str) -> str:
     return f"{url}{'&' if '?' in url else '?'}{extra}"
 
 
+def _naver_photo_html(number: int, caption_text: str, image_url: str) -> str:
+    caption = escape(caption_text)
+    return (
+        '<span class="end_photo_org"><div class="nbd_im_w _LAZY_LOADING_WRAP">\n'
+        f'\t<div class="nbd_a _LAZY_LOADING_ERROR_HIDE" id="img_a{number}">\n'
+        f'\t\t<img id="img{number}" data-src="{escape(image_url)}" class="_LAZY_LOADING '
+        f'_LAZY_LOADING_INIT_HIDE" alt="{caption}" style="display: none;" />\n'
+        "\t</div>\n"
+        f'</div><em class="img_desc">{caption}</em></span>'
+    )
+
+
+# A broadcaster's player as saved pages have it before the script is run (no text inside).
+_NAVER_VIDEO = (
+    '<div class="vod_player_wrap _VIDEO_AREA_WRAP">\n'
+    '\t<div class="VOD_PLAYER_ERROR_WRAP"></div>\n'
+    '\t<div id="video_area_0" class="video_area _VIDEO_AREA"></div>\n'
+    "</div>\n"
+)
+
+
 def _naver_body_html(doc: PageDoc, image_url: str) -> Markup:
-    # Naver's #dic_area: optional summary, optional photo block, then <br><br>-joined text.
+    # Naver's #dic_area as in saved pages: optional video player (then one <br>), or optional
+    # summary and photo block (then <br><br>), then the text straight in the container,
+    # paragraphs joined by <br><br>, an optional second photo between two paragraphs.
     parts: list[str] = []
     if doc.summary:
         parts.append(f'<strong class="media_end_summary">{escape(doc.summary)}</strong>')
     if doc.photo_caption:
-        caption = escape(doc.photo_caption)
-        parts.append(
-            '<span class="end_photo_org"><div class="nbd_im_w _LAZY_LOADING_WRAP">\n'
-            '\t<div class="nbd_a _LAZY_LOADING_ERROR_HIDE" id="img_a1">\n'
-            f'\t\t<img id="img1" data-src="{escape(image_url)}" class="_LAZY_LOADING '
-            f'_LAZY_LOADING_INIT_HIDE" alt="{caption}" style="display: none;" />\n'
-            "\t</div>\n"
-            f'</div><em class="img_desc">{caption}</em></span>'
-        )
+        parts.append(_naver_photo_html(1, doc.photo_caption, image_url))
+    paragraphs = [escape(p, quote=False) for p in doc.paragraphs]
+    if doc.mid_photo_caption and len(paragraphs) > 1:
+        middle = len(paragraphs) // 2
+        second = image_url.replace("_001.", "_002.")
+        photo = _naver_photo_html(2, doc.mid_photo_caption, second)
+        paragraphs[middle - 1 : middle + 1] = [
+            f"{paragraphs[middle - 1]}<br><br>{photo}<br><br>{paragraphs[middle]}"
+        ]
+    text = "<br><br>".join(paragraphs)
+    if doc.video:
+        return Markup(f"{_NAVER_VIDEO}<br>{text}")
     head = "".join(parts)
-    text = "<br><br>".join(escape(p, quote=False) for p in doc.paragraphs)
     return Markup(f"{head}<br><br>{text}" if head else text)
 
 

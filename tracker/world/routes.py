@@ -371,7 +371,9 @@ class Router:
         return self.generated.doc(index)
 
     @staticmethod
-    def _gen_page_doc(doc: GenDoc) -> PageDoc:
+    def _gen_page_doc(doc: GenDoc, naver: bool = False) -> PageDoc:
+        # Only the Naver copy gets the generated sub-headline, photos or video: the outlet's
+        # own page keeps its plain layout (what the generic-extractor benchmarks measure).
         return PageDoc(
             title=doc.title,
             paragraphs=doc.paragraphs,
@@ -385,6 +387,10 @@ class Router:
             seed=doc.index,
             oid=doc.oid,
             aid=doc.aid,
+            summary=doc.summary if naver else None,
+            photo_caption=doc.photo_caption if naver else None,
+            video=naver and doc.naver_head == "video",
+            mid_photo_caption=doc.mid_photo_caption if naver else None,
         )
 
     def _gen_naver(
@@ -401,7 +407,7 @@ class Router:
                 for j in range(doc.index - 1, max(doc.index - 6, -1), -1)
             ]
             page = render_naver(
-                self._gen_page_doc(doc),
+                self._gen_page_doc(doc, naver=True),
                 press_home=f"{request.base}/gen/publisher/",
                 origin_url=f"{request.base}/gen/publisher/{doc.index}",
                 linked=linked,
