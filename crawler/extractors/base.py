@@ -58,11 +58,13 @@ class ArticlePage(ABC):
     ) -> None:
         self.url = url
         self.headers: dict[str, str] = dict(headers or {})
-        if not body.strip():
+        # isspace() rather than strip(): the same test without copying the whole body.
+        if not body or body.isspace():
             raise RetryPage(url, "empty response body: the server sent no HTML")
         # ``decoded`` lets parse_article() reuse the text it already decoded for sniffing.
         self.decoded = decoded if decoded is not None else decode_html(body, headers)
-        if not self.decoded.text.strip():
+        text = self.decoded.text
+        if not text or text.isspace():
             raise RetryPage(url, "response body is only whitespace after decoding")
 
     @classmethod

@@ -17,7 +17,9 @@ __all__ = [
     "first_text",
     "meta_map",
     "parse_document",
+    "parse_plain_document",
     "readable_text",
+    "string_value",
     "strip_trailing_boilerplate",
 ]
 
@@ -48,6 +50,17 @@ _TRAILING_BOILERPLATE_RE = re.compile(
     re.IGNORECASE,
 )
 _HTML_PARSER = html.HTMLParser(remove_comments=False, remove_pis=True)
+# The same parse without lxml.html's element classes: lxml.html picks the class of every
+# element proxy in Python (HtmlElementClassLookup.lookup), about 1 µs each time an element is
+# reached from Python, which is a good part of reading a page. The UTF-8 variant parses the
+# text encoded back to UTF-8, which libxml2 reads faster than the UTF-16/UCS-4 buffer of a str.
+# collect_ids=False: no table of id attributes, which only XPath's id() would read.
+_PLAIN_PARSER = etree.HTMLParser(remove_comments=False, remove_pis=True, collect_ids=False)
+_PLAIN_UTF8_PARSER = etree.HTMLParser(
+    remove_comments=False, remove_pis=True, collect_ids=False, encoding="utf-8"
+)
+# XPath's string value of an element: exactly what HtmlElement.text_content() returns.
+string_value: Callable[[etree._Element], str] = etree.XPath("string()", smart_strings=False)
 
 
 def parse_document(text: str) -> HtmlElement:
@@ -64,16 +77,45 @@ def parse_document(text: str) -> HtmlElement:
     return root
 
 
+def parse_plain_document(text: str) -> etree._Element:
+    """Return the same tree as ``parse_document``, as plain ``lxml.etree`` elements.
+
+    For page objects that read many elements: see ``_PLAIN_PARSER``. The elements lack the
+    ``lxml.html`` methods; use ``string_value(el)`` for ``el.text_content()``.
+    """
+    text = _XML_DECL_RE.sub("", text, count=1)
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: let lxml read the str itself
+        root = etree.fromstring(text, parser=_PLAIN_PARSER)
+    else:
+        root = etree.fromstring(data, parser=_PLAIN_UTF8_PARSER)
+    if root is None:  # as html.document_fromstring
+        raise ValueError("Document is empty")
+    return root
+
+
 def class_xpath(name: str) -> str:
     """Return an XPath predicate body matching elements whose class list contains ``name``."""
-    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+    # The plain contains() first: the same result (a class token is a substring of @class),
+    # but most elements fail it without building the normalized, padded string.
+    return (
+        f"(contains(@class, '{name}')"
+        f" and contains(concat(' ', normalize-space(@class), ' '), ' {name} '))"
+    )
 
 
 def clean_lines(lines: Iterable[str]) -> list[str]:
     """Return lines with whitespace runs collapsed, ends stripped and blank lines dropped."""
     out = []
     for line in lines:
-        cleaned = " ".join(line.split())
+        # Fast path with the same result: every whitespace character but " " is a control or
+        # separator character, which isprintable() rejects, so a printable line without a
+        # double space only needs its ends stripped (split/join makes a str per word).
+        if line.isprintable() and "  " not in line:
+            cleaned = line.strip(" ")
+        else:
+            cleaned = " ".join(line.split())
         if cleaned:
             out.append(cleaned)
     return out
@@ -87,31 +129,43 @@ def strip_trailing_boilerplate(lines: list[str]) -> list[str]:
     return lines[:end]
 
 
-def _walk(el: HtmlElement, out: list[str], skip: Callable[[HtmlElement], bool] | None) -> None:
+def _walk(
+    el: etree._Element,
+    out: list[str],
+    skip: Callable[[etree._Element], bool] | None,
+    non_text: frozenset[str] = NON_TEXT_TAGS,
+    blocks: frozenset[str] = BLOCK_TAGS,
+) -> None:
+    # Called for every element of a body: the sets are default arguments (fast locals).
+    add = out.append
     for child in el:
         tag = child.tag
         if not isinstance(tag, str):  # comment or processing instruction: keep only its tail
-            if child.tail:
-                out.append(child.tail.replace("\n", " "))
+            tail = child.tail
+            if tail:
+                add(tail.replace("\n", " "))
             continue
-        if tag in NON_TEXT_TAGS or (skip is not None and skip(child)):
+        if tag in non_text or (skip is not None and skip(child)):
             pass
         elif tag == "br":
-            out.append("\n")
+            add("\n")
         else:
-            block = tag in BLOCK_TAGS
+            block = tag in blocks
             if block:
-                out.append("\n")
-            if child.text:
-                out.append(child.text.replace("\n", " "))
-            _walk(child, out, skip)
+                add("\n")
+            text = child.text
+            if text:
+                add(text.replace("\n", " "))
+            if len(child):
+                _walk(child, out, skip)
             if block:
-                out.append("\n")
-        if child.tail:
-            out.append(child.tail.replace("\n", " "))
+                add("\n")
+        tail = child.tail
+        if tail:
+            add(tail.replace("\n", " "))
 
 
-def readable_text(el: HtmlElement, skip: Callable[[HtmlElement], bool] | None = None) -> str:
+def readable_text(el: etree._Element, skip: Callable[[etree._Element], bool] | None = None) -> str:
     """Return the visible text under ``el``: one paragraph per line, no blank lines.
 
     Source newlines are only whitespace (as in a browser); ``<br>`` and block elements end a
@@ -126,10 +180,10 @@ def readable_text(el: HtmlElement, skip: Callable[[HtmlElement], bool] | None = 
     return "\n".join(clean_lines("".join(out).split("\n")))
 
 
-def first_text(nodes: Iterable[HtmlElement | str]) -> str | None:
+def first_text(nodes: Iterable[etree._Element | str]) -> str | None:
     """Return the first non-empty, whitespace-collapsed text among elements or strings."""
     for node in nodes:
-        value = node if isinstance(node, str) else node.text_content()
+        value = node if isinstance(node, str) else string_value(node)
         value = " ".join(value.split())
         if value:
             return value

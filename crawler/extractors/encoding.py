@@ -104,12 +104,12 @@ def charset_from_content_type(headers: Mapping[str, str] | None) -> str | None:
 
 def charset_from_meta(body: bytes) -> str | None:
     """Return the normalized charset from an XML declaration or <meta> tag near the start."""
-    head = body[:_PRESCAN_BYTES]
-    xml = _XML_DECL_RE.match(head)
+    # endpos bounds the scan without copying the first 16 KiB of the body.
+    xml = _XML_DECL_RE.match(body, 0, _PRESCAN_BYTES)
     if xml:
         return normalize_charset(xml.group(1).decode("ascii", "replace"))
     # Covers both <meta charset="x"> and <meta http-equiv="Content-Type" content="…; charset=x">.
-    match = _META_CHARSET_RE.search(head)
+    match = _META_CHARSET_RE.search(body, 0, _PRESCAN_BYTES)
     if match:
         return normalize_charset(match.group(1).decode("ascii", "replace"))
     return None
@@ -203,6 +203,10 @@ def is_cp949_mojibake(text: str) -> bool:
     That corruption maps UTF-8 continuation bytes onto CP949's extension rows, so most of
     the resulting syllables lie outside the 2,350 KS X 1001 syllables that real text uses.
     """
+    # Real text has no rare syllable at all: one scan that allocates nothing settles it (a
+    # share of 0 is below any threshold), where counting makes a str object per syllable.
+    if _RARE_HANGUL_RE.search(text) is None:
+        return False
     total = len(_HANGUL_RE.findall(text))
     if total < _MOJIBAKE_MIN_SYLLABLES:
         return False
