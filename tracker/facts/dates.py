@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from .matching import fast_start
+
 _MONTHS = {
     name: index
     for index, names in enumerate(
@@ -51,15 +53,18 @@ _EN_PART = {
 }
 
 _KO_DAY = re.compile(
-    # The look-ahead lets the scan skip positions that cannot start a date.
-    r"(?=[0-9지내올금이다오])(?:(?P<past>지난\s?)?(?:(?P<y>\d{4})년\s?|(?P<rel_y>내년|올해|금년)\s?)?"
+    # The look-aheads let the scan skip positions that cannot start a date: the first by one
+    # class test, the second by how a date can start: a year "2026년", a month or day "3월",
+    # "15일", or a word (이, 다, 오 alone are common; so are numbers that are no dates).
+    r"(?=[0-9지내올금이다오])"
+    r"(?=[0-9](?:\d{3}년|\d?\s?[월일])|지난|내년|올해|금년|이달|이번|다음|내달|오는)(?:(?P<past>지난\s?)?(?:(?P<y>\d{4})년\s?|(?P<rel_y>내년|올해|금년)\s?)?"
     r"(?:(?P<rel_m>이달|이번\s?달|다음\s?달|내달|다음달|지난\s?달)\s?|(?P<m>\d{1,2})\s?월\s?)?"
     r"(?P<coming>오는\s?)?(?P<d>\d{1,2})\s?일(?!간|자|째|차|부|대)|"
     r"(?P<past2>지난\s?)?(?:(?P<y2>\d{4})년\s?|(?P<rel_y2>내년|올해|금년)\s?)?"
     r"(?:(?P<rel_m2>이달|이번\s?달|다음\s?달|내달|다음달|지난\s?달)|(?P<m2>\d{1,2})\s?월)"
     r"\s?(?P<part>초순|초|상순|중순|하순|말|중|께|경)?(?![가-힣]*일))"
 )
-_EN_DATE = re.compile(
+_EN_DATE = fast_start(
     rf"\b{_EN_MONTH}\s(?P<d>\d{{1,2}})(?:,?\s(?P<y>\d{{4}}))?\b"
     rf"|\b(?:(?P<part>early|mid|late)[- ]|(?:at|in|by) the (?P<part2>beginning|middle|end) of\s)"
     rf"{_EN_MONTH.replace('mon', 'mon2')}(?:\s(?P<y2>\d{{4}})|\s(?P<next2>next year))?"

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypeVar
 
 from .dates import DateExpr, find_dates
 from .matching import (
@@ -19,6 +21,7 @@ from .matching import (
 )
 from .segment import Sentence, Span, eojeol_start, split_sentences
 
+_T = TypeVar("_T")
 Splitter = Callable[[str, str, int], list[Sentence]]
 
 # Korean adnominal endings: "탈락한 NC AI", "합류했던 모티프", "고배를 마신 트릴리온랩스".
@@ -29,6 +32,11 @@ _MAY_HOLD_DATE = re.compile(r"\d|달|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov
 _KO_RETRO_MONTH = re.compile(r"지난\s?\d{1,2}\s?월")
 _KO_FUTURE_YEAR = re.compile(r"(\d{4})\s?년|내년")
 _EN_FUTURE_YEAR = re.compile(r"\b(?:by|in|until)\s(\d{4})\b|\bnext year\b", re.IGNORECASE)
+
+
+def _starting_in(items: list[_T], starts: list[int], clause: Span) -> list[_T]:
+    """Return the items (sorted by start, ``starts`` their offsets) starting inside ``clause``."""
+    return items[bisect_left(starts, clause.start) : bisect_left(starts, clause.end)]
 
 
 @dataclass
@@ -51,6 +59,17 @@ class Document:
     adjacent_article: bool = False
     _dates: list[DateExpr] | None = None
     low: str = ""  # lower-cased text, same offsets: vocabulary regexes run on it
+    # Start offsets of the (text-ordered) mention lists, for bisect look-ups: the fact finders
+    # ask "which mentions lie in this clause" thousands of times per article.
+    _team_starts: list[int] = field(default_factory=list, repr=False)
+    _model_starts: list[int] = field(default_factory=list, repr=False)
+    _stage_starts: list[int] = field(default_factory=list, repr=False)
+    _sentence_starts: list[int] | None = field(default=None, repr=False)
+    _date_starts: list[int] = field(default_factory=list, repr=False)
+    _date_ends: list[int] = field(default_factory=list, repr=False)
+    _programme_starts: list[int] = field(default_factory=list, repr=False)
+    _adjacent_starts: list[int] = field(default_factory=list, repr=False)
+    _outcome_starts: list[int] = field(default_factory=list, repr=False)
 
     @classmethod
     def build(
@@ -73,31 +92,68 @@ class Document:
         title_programme = any(h.start < title_end for h in doc.programme_markers)
         doc.adjacent_article = title_adjacent and not title_programme
         doc.models = compiled.models(text)
-        model_spans = [(m.start, m.end) for m in doc.models]
+        # Model matches come from one finditer: sorted and non-overlapping, so the only model
+        # that can contain a position is the last one starting at or before it.
+        model_starts = [m.start for m in doc.models]
+        model_ends = [m.end for m in doc.models]
+
+        def in_model(start: int, end: int) -> bool:
+            index = bisect_right(model_starts, start) - 1
+            return index >= 0 and end <= model_ends[index]
+
         teams = [
             t
             for t in compiled.teams(text)
-            if (doc.in_context or not t.ambiguous)
-            and not any(s <= t.start and t.end <= e for s, e in model_spans)
+            if (doc.in_context or not t.ambiguous) and not in_model(t.start, t.end)
         ]
         doc.teams = teams
-        taken = model_spans + [(t.start, t.end) for t in teams]
+        # Overlap and containment against models and teams together: sorted by start with a
+        # running maximum of the ends answers "does any taken span overlap / contain this".
+        taken = sorted([(m.start, m.end) for m in doc.models] + [(t.start, t.end) for t in teams])
+        taken_starts = [a for a, _ in taken]
+        reach: list[int] = []
+        furthest = -1
+        for _, b in taken:
+            furthest = max(furthest, b)
+            reach.append(furthest)
+
+        def overlaps(start: int, end: int) -> bool:
+            index = bisect_left(taken_starts, end)  # spans with a < end
+            return index > 0 and reach[index - 1] > start
+
+        def contained(start: int, end: int) -> bool:
+            index = bisect_right(taken_starts, start)  # spans with a <= start
+            return index > 0 and reach[index - 1] >= end
+
         doc.stages = [
-            s
-            for s in compiled.stage_mentions(doc.low, language)
-            if not any(a < s.end and s.start < b for a, b in taken)
+            s for s in compiled.stage_mentions(doc.low, language) if not overlaps(s.start, s.end)
         ]
         doc.outcomes = [
-            o
-            for o in compiled.outcomes(doc.low, language)
-            if not any(a <= o.start and o.end <= b for a, b in taken)
+            o for o in compiled.outcomes(doc.low, language) if not contained(o.start, o.end)
         ]
+        doc._team_starts = [t.start for t in doc.teams]
+        doc._model_starts = model_starts
+        doc._stage_starts = [s.start for s in doc.stages]
+        doc._outcome_starts = [o.start for o in doc.outcomes]
+        doc._programme_starts = [h.start for h in doc.programme_markers]
+        doc._adjacent_starts = [h.start for h in doc.adjacent_markers]
+        if all(
+            a.end <= b.start and a.start <= b.start
+            for a, b in zip(doc.sentences, doc.sentences[1:], strict=False)
+        ):
+            doc._sentence_starts = [s.start for s in doc.sentences]
         return doc
 
     # -- look-ups -----------------------------------------------------------------------------
 
     def sentence_of(self, position: int) -> Sentence:
         """Return the sentence containing ``position``."""
+        starts = self._sentence_starts
+        if starts is not None:
+            index = bisect_right(starts, position) - 1
+            if index >= 0 and position < self.sentences[index].end:
+                return self.sentences[index]
+            return self.sentences[-1]
         for sentence in self.sentences:
             if sentence.start <= position < sentence.end:
                 return sentence
@@ -105,15 +161,38 @@ class Document:
 
     def teams_between(self, start: int, end: int) -> list[TeamMention]:
         """Return team mentions starting in [start, end)."""
-        return [t for t in self.teams if start <= t.start < end]
+        starts = self._team_starts
+        return self.teams[bisect_left(starts, start) : bisect_left(starts, end)]
 
     def programme_models_between(self, start: int, end: int) -> list[ModelMention]:
         """Return mentions of programme models starting in [start, end)."""
-        return [m for m in self.models if m.team is not None and start <= m.start < end]
+        starts = self._model_starts
+        models = self.models[bisect_left(starts, start) : bisect_left(starts, end)]
+        return [m for m in models if m.team is not None]
+
+    def models_between(self, start: int, end: int) -> list[ModelMention]:
+        """Return model mentions (programme or not) starting in [start, end)."""
+        starts = self._model_starts
+        return self.models[bisect_left(starts, start) : bisect_left(starts, end)]
 
     def stages_between(self, start: int, end: int) -> list[StageMention]:
         """Return stage mentions starting in [start, end)."""
-        return [s for s in self.stages if start <= s.start < end]
+        starts = self._stage_starts
+        return self.stages[bisect_left(starts, start) : bisect_left(starts, end)]
+
+    def outcomes_between(self, start: int, end: int) -> list[OutcomeMatch]:
+        """Return outcome cues starting in [start, end)."""
+        starts = self._outcome_starts
+        return self.outcomes[bisect_left(starts, start) : bisect_left(starts, end)]
+
+    def sentence_index(self, sentence: Sentence) -> int:
+        """Return the index of ``sentence`` in ``self.sentences`` (ValueError when absent)."""
+        starts = self._sentence_starts
+        if starts is not None:
+            index = bisect_left(starts, sentence.start)
+            if index < len(starts) and self.sentences[index] == sentence:
+                return index
+        return self.sentences.index(sentence)
 
     def dates(self, start: int, end: int) -> list[DateExpr]:
         """Return date expressions in [start, end) (none without a publication date)."""
@@ -121,7 +200,12 @@ class Document:
             return []
         if self._dates is None:
             self._dates = find_dates(self.text, 0, len(self.text), self.language, self.published)
-        return [d for d in self._dates if start <= d.start and d.end <= end]
+            # One finditer's matches: sorted and non-overlapping, so the ends are sorted too.
+            self._date_starts = [d.start for d in self._dates]
+            self._date_ends = [d.end for d in self._dates]
+        low = bisect_left(self._date_starts, start)
+        high = bisect_right(self._date_ends, end)
+        return self._dates[low:high] if low < high else []
 
     def context_stage(
         self,
@@ -141,7 +225,7 @@ class Document:
         ]
         after = [s for s in self.stages if s.start >= sentence.end and allowed(s) and not s.transit]
         if frequent:
-            index = self.sentences.index(sentence)
+            index = self.sentence_index(sentence)
             recent = self.sentences[max(0, index - 3) : index]
             if recent:
                 low = recent[0].start
@@ -176,13 +260,13 @@ class Document:
 
         programme = [
             distance(h.start, h.end)
-            for h in self.programme_markers
-            if clause.start <= h.start < clause.end
-        ] + [distance(s.start, s.end) for s in self.stages if clause.start <= s.start < clause.end]
+            for h in _starting_in(self.programme_markers, self._programme_starts, clause)
+        ] + [
+            distance(s.start, s.end) for s in _starting_in(self.stages, self._stage_starts, clause)
+        ]
         adjacent = [
             distance(h.start, h.end)
-            for h in self.adjacent_markers
-            if clause.start <= h.start < clause.end
+            for h in _starting_in(self.adjacent_markers, self._adjacent_starts, clause)
         ]
         if self.adjacent_article and not programme:
             return True

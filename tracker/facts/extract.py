@@ -51,20 +51,30 @@ def _merge_outcomes(items: list[Found]) -> list[Found]:
 
 def _merge_models(items: list[Found]) -> list[Found]:
     clusters: list[list[Found]] = []
+    # Per cluster and size key, the distinct non-None values of its members: an item fits when
+    # each of its sizes is None or equal to all of them (checking every member was quadratic
+    # in the mentions of one model).
+    known: list[tuple[list[object], list[object]]] = []
     for item in items:
-        for cluster in clusters:
+        total, active = item.values["params_total"], item.values["params_active"]
+        for cluster, (totals, actives) in zip(clusters, known, strict=True):
             head = cluster[0]
             if head.subject != item.subject or head.values["model"] != item.values["model"]:
                 continue
-            if all(
-                _compatible(member.values[k], item.values[k])
-                for member in cluster
-                for k in ("params_total", "params_active")
+            if all(_compatible(v, total) for v in totals) and all(
+                _compatible(v, active) for v in actives
             ):
                 cluster.append(item)
+                if total is not None and total not in totals:
+                    totals.append(total)
+                if active is not None and active not in actives:
+                    actives.append(active)
                 break
         else:
             clusters.append([item])
+            known.append(
+                ([total] if total is not None else [], [active] if active is not None else [])
+            )
     merged = []
     for cluster in clusters:
         best = max(

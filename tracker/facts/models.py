@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 
 from .document import Document
 from .found import Found
 from .matching import ModelMention
-from .numbers import Size, find_sizes
+from .numbers import Size, find_sizes, size_hints
 from .segment import Sentence
 
 _EN_WORDS = re.compile(r"\S+")
 
 
+def _sizes_in(doc: Document, sentence: Sentence, hints: list[int]) -> list[Size]:
+    """Return find_sizes over the sentence, skipping the patterns when no size hint lies in it."""
+    index = bisect_left(hints, sentence.start)
+    if index == len(hints) or hints[index] >= sentence.end:
+        return []
+    return find_sizes(doc.text, sentence.start, sentence.end)
+
+
 def _assign_sizes(
-    doc: Document, sentence: Sentence, mentions: list[ModelMention]
+    doc: Document, sentence: Sentence, mentions: list[ModelMention], hints: list[int]
 ) -> dict[int, list[Size]]:
     """Return, per model mention index, the sizes written for it in the sentence."""
-    sizes = find_sizes(doc.text, sentence.start, sentence.end)
+    sizes = _sizes_in(doc, sentence, hints)
     assigned: dict[int, list[Size]] = {}
     for size in sizes:
         inside = [i for i, m in enumerate(mentions) if m.start <= size.start and size.end <= m.end]
@@ -48,20 +57,26 @@ def _assign_sizes(
 
 
 def _model_modality(
-    doc: Document, sentence: Sentence, mention: ModelMention, mentions: list[ModelMention]
+    doc: Document,
+    sentence: Sentence,
+    mention: ModelMention,
+    mentions: list[ModelMention],
+    cues: list[tuple[str, re.Pattern[str]]],
 ) -> str:
+    """Return the modality of a model mention; ``cues`` are the language's question,
+    conditional and expected patterns (in that order, None left out)."""
     clause = sentence.clause_at(mention.start)
-    cues = doc.compiled.modality[doc.language]
     if doc.language == "ko":
-        later = [m.start for m in mentions if m.start > mention.start and m.start < clause.end]
-        tail = doc.low[mention.end : min([clause.end, *later])]
-        texts = [tail]
+        end = clause.end
+        for m in mentions:
+            if mention.start < m.start < end:
+                end = m.start
+        text = doc.low[mention.end : end]
     else:
         words = _EN_WORDS.findall(doc.low[clause.start : mention.start])
-        texts = [" ".join(words[-6:])]
-    for name in ("question", "conditional", "expected"):
-        pattern = cues[name]
-        if pattern is not None and any(pattern.search(t) for t in texts):
+        text = " ".join(words[-6:])
+    for name, pattern in cues:
+        if pattern.search(text):
             return name
     return "asserted"
 
@@ -69,15 +84,24 @@ def _model_modality(
 def extract_models(doc: Document) -> list[Found]:
     """Return model facts: team, model and the sizes stated next to it."""
     found: list[Found] = []
+    if not doc.models:
+        return found  # sizes are only reported in or right after a sentence naming a model
     previous: list[ModelMention] = []
+    hints = size_hints(doc.text)
+    modality = doc.compiled.modality[doc.language]
+    cues = [
+        (name, pattern)
+        for name in ("question", "conditional", "expected")
+        if (pattern := modality[name]) is not None
+    ]
     for sentence in doc.sentences:
-        mentions = [m for m in doc.models if sentence.start <= m.start < sentence.end]
+        mentions = doc.models_between(sentence.start, sentence.end)
         if not mentions:
             # "활성 매개변수는 220억 개로 …" right after the sentence that named the model.
             named = {m.model for m in previous if m.team is not None}
             if len(named) == 1:
                 model = next(m for m in previous if m.team is not None)
-                for size in find_sizes(doc.text, sentence.start, sentence.end):
+                for size in _sizes_in(doc, sentence, hints):
                     carried: dict[str, object] = {
                         "model": model.model,
                         "team": model.team,
@@ -88,18 +112,29 @@ def extract_models(doc: Document) -> list[Found]:
             previous = []
             continue
         previous = mentions
-        sizes = _assign_sizes(doc, sentence, mentions)
+        sizes = _assign_sizes(doc, sentence, mentions, hints)
         for index, mention in enumerate(mentions):
             if mention.team is None:
                 continue
-            totals = [s.total for s in sizes.get(index, []) if s.total is not None]
-            actives = [s.active for s in sizes.get(index, []) if s.active is not None]
+            total = active = None
+            for size in sizes.get(index, ()):
+                if total is None and size.total is not None:
+                    total = size.total
+                if active is None and size.active is not None:
+                    active = size.active
             values: dict[str, object] = {
                 "model": mention.model,
                 "team": mention.team,
-                "params_total": totals[0] if totals else None,
-                "params_active": actives[0] if actives else None,
+                "params_total": total,
+                "params_active": active,
             }
-            modality = _model_modality(doc, sentence, mention, mentions)
-            found.append(Found("model", mention.team, values, modality, sentence))
+            found.append(
+                Found(
+                    "model",
+                    mention.team,
+                    values,
+                    _model_modality(doc, sentence, mention, mentions, cues),
+                    sentence,
+                )
+            )
     return found

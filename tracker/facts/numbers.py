@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
+from .matching import fast_start
+
 _KO_COUNTS = {
     "한": 1,
     "하나": 1,
@@ -51,17 +53,23 @@ EN_ORDINALS = {
     "tenth": 10,
 }
 
-_SPEC = re.compile(r"(?<![A-Za-z0-9.])(\d+(?:\.\d+)?)\s?B\s?-\s?A(\d+(?:\.\d+)?)B(?![A-Za-z0-9])")
-_LATIN = re.compile(r"(?<![A-Za-z0-9.])(\d+(?:\.\d+)?)\s?([BT])(?![A-Za-z0-9])")
-_KO = re.compile(
+# fast_start: a look-ahead for the first characters, so the scan skips non-digits quickly.
+_SPEC = fast_start(r"(?<![A-Za-z0-9.])(\d+(?:\.\d+)?)\s?B\s?-\s?A(\d+(?:\.\d+)?)B(?![A-Za-z0-9])")
+_LATIN = fast_start(r"(?<![A-Za-z0-9.])(\d+(?:\.\d+)?)\s?([BT])(?![A-Za-z0-9])")
+_KO = fast_start(
     r"(?<![\d.,])(?:(?P<jo>\d+(?:\.\d+)?)\s?조(?:\s?(?P<jo_eok>\d{1,3}(?:,\d{3})*|\d+)\s?억)?"
     r"|(?P<eok>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s?억)"
     r"(?P<unit>\s?개(?:의)?(?:\s?(?:파라미터|매개변수))?|\s?(?:파라미터|매개변수))?"
 )
-_EN = re.compile(
+_EN = fast_start(
     r"(?<![\d.])(\d+(?:\.\d+)?)[\s-]?(billion|trillion)(?:[\s-](total|active))?[\s-]?param",
     re.IGNORECASE,
 )
+# Every size the patterns above find holds a digit (then an optional space or hyphen) right
+# before its unit: B/T, 억/조 or billion/trillion. Such a hint has a single digit, so no hint
+# found by a scan of the whole text can hide another one.
+_HINT = re.compile(r"\d\s?[BT억조]|\d[\s-]?(?i:billion|trillion)")
+_ILLION = re.compile(r"illion", re.IGNORECASE)  # what every _EN match holds (same flags)
 _PARAM_WORD_BEFORE = re.compile(
     r"(?:파라미터|매개변수)(?:\s?수)?(?:는|가|이)?\s?(?:총|약|전체)?\s?$"
 )
@@ -91,6 +99,12 @@ def parse_count(word: str) -> int | None:
     return _KO_COUNTS.get(word) or _EN_COUNTS.get(word.lower())
 
 
+def size_hints(text: str) -> list[int]:
+    """Return sorted offsets in ``text`` such that ``find_sizes(text, start, end)`` can only find
+    something when one of them lies in [start, end) (a cheap test before the four patterns)."""
+    return [match.start() for match in _HINT.finditer(text)]
+
+
 def _scaled(number: str, scale: int) -> int:
     return int(Decimal(number.replace(",", "")) * scale)
 
@@ -103,7 +117,10 @@ def find_sizes(text: str, start: int, end: int) -> list[Size]:
     def free(a: int, b: int) -> bool:
         return all(b <= s or a >= e for s, e in taken)
 
-    for match in _SPEC.finditer(text, start, end):
+    # Each pattern below needs its unit in the text: skip the scans that cannot match.
+    segment = text[start:end]
+    has_b = "B" in segment
+    for match in _SPEC.finditer(text, start, end) if has_b and "A" in segment else ():
         sizes.append(
             Size(
                 match.start(),
@@ -113,21 +130,21 @@ def find_sizes(text: str, start: int, end: int) -> list[Size]:
             )
         )
         taken.append(match.span())
-    for match in _EN.finditer(text, start, end):
+    for match in _EN.finditer(text, start, end) if _ILLION.search(segment) else ():
         if not free(*match.span()):
             continue
         value = _scaled(match.group(1), 10**9 if match.group(2).lower() == "billion" else 10**12)
         active = (match.group(3) or "").lower() == "active"
         sizes.append(_with_role(text, match.start(), match.end(), value, active))
         taken.append(match.span())
-    for match in _LATIN.finditer(text, start, end):
+    for match in _LATIN.finditer(text, start, end) if has_b or "T" in segment else ():
         if not free(*match.span()):
             continue
         value = _scaled(match.group(1), 10**9 if match.group(2) == "B" else 10**12)
         active = _ACTIVE_NEAR_EN.match(text, match.end()) is not None
         sizes.append(_with_role(text, match.start(), match.end(), value, active))
         taken.append(match.span())
-    for match in _KO.finditer(text, start, end):
+    for match in _KO.finditer(text, start, end) if "억" in segment or "조" in segment else ():
         if not free(*match.span()):
             continue
         # 억/조 alone is money as often as parameters: require a parameter word nearby.

@@ -297,10 +297,8 @@ def extract_outcomes(doc: Document) -> list[OutcomeFact]:
     if not doc.in_context:
         return []
     pending: list[_Pending] = []
-    for sentence_index, sentence in enumerate(doc.sentences):
-        cues = _merge_adjacent(
-            [o for o in doc.outcomes if sentence.start <= o.start < sentence.end], doc.text
-        )
+    for sentence_index, sentence in enumerate(doc.sentences if doc.outcomes else ()):
+        cues = _merge_adjacent(doc.outcomes_between(sentence.start, sentence.end), doc.text)
         for index, outcome in enumerate(cues):
             clause = sentence.clause_at(outcome.start)
             prior = [c for c in cues[:index] if c.start >= clause.start]
@@ -377,7 +375,7 @@ def _selection_just_before(doc: Document, index: int, stage: str) -> bool:
         return False
     previous = doc.sentences[index - 1]
     kinds = doc.compiled.stages
-    named = [m for m in doc.stages if previous.start <= m.start < previous.end and not m.transit]
+    named = [m for m in doc.stages_between(previous.start, previous.end) if not m.transit]
     return any(m.effective == stage and not m.weak for m in named) and not any(
         kinds[m.effective].kind == "evaluation" for m in named
     )
@@ -385,14 +383,13 @@ def _selection_just_before(doc: Document, index: int, stage: str) -> bool:
 
 def _recent_stage(doc: Document, sentence: Sentence, status: str) -> str | None:
     """Return a selection stage named in this or the three previous sentences."""
-    index = doc.sentences.index(sentence)
+    index = doc.sentence_index(sentence)
     low = doc.sentences[max(0, index - 3)].start
     stages = doc.compiled.stages
     mentions = [
         m
-        for m in doc.stages
-        if low <= m.start < sentence.end
-        and not m.transit
+        for m in doc.stages_between(low, sentence.end)
+        if not m.transit
         and (status not in SELECTION_STATUSES or stages[m.effective].kind == "selection")
     ]
     strong = [m for m in mentions if not m.weak]

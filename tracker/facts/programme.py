@@ -61,12 +61,19 @@ def extract_programme(doc: Document) -> list[Found]:
         ("teams_remaining", compiled.teams_remaining[language]),
         ("applicants", compiled.applicants[language]),
     ):
+        if not compiled.may_count(doc.low, language):
+            break  # none of the patterns matches anywhere in the article
         for pattern in patterns:
             for match in pattern.finditer(doc.low):
                 count = parse_count(match.group("count"))
                 if count is not None:
                     counts.append((match.start(), match.end(), kind, count))
     counts.sort()
+    has_call = compiled.call_stage is not None and any(
+        m.effective == compiled.call_stage for m in doc.stages
+    )
+    if not counts and not has_call:
+        return found  # nothing below can fire without a count or a call mention
     for sentence in doc.sentences:
         for start, end, kind, count in counts:
             if not sentence.start <= start < sentence.end:
