@@ -111,6 +111,9 @@ def main() -> None:
     parser.add_argument("--layout", choices=("naver", "publisher", "mix"), default="naver")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--parse-workers", type=int, default=None, help="crawl.parse_workers")
+    parser.add_argument(
+        "--store-writer", choices=("thread", "process"), default="thread", help="crawl.store_writer"
+    )
     parser.add_argument("--repeat", type=int, default=3, help="runs of each; medians are shown")
     args = parser.parse_args()
     n = args.pages
@@ -146,6 +149,7 @@ def main() -> None:
                 "concurrent_requests_per_domain": args.concurrency,
                 "naver_hosts": [f"127.0.0.1:{world.port}"],
                 **({} if args.parse_workers is None else {"parse_workers": args.parse_workers}),
+                "store_writer": args.store_writer,
             },
             "sources": [{"name": "gen", "type": "rss", "url": feed, "fetch_all": True}],
         }

@@ -81,6 +81,16 @@ def pss_kb(pid: int) -> int:
     return 0
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """Return the user + system CPU seconds ``pid`` has used so far."""
+    with open(f"/proc/{pid}/stat", "rb") as stat:
+        fields = stat.read().rsplit(b")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
 def label(pid: int, root: int) -> str | None:
     """Return what process ``pid`` is, or None while that cannot be told yet."""
     try:
@@ -113,6 +123,7 @@ class Sampler:
     peak_pss: int = 0
     samples: int = 0
     peaks: dict[int, int] = field(default_factory=dict)
+    cpu: dict[int, float] = field(default_factory=dict)
     # RSS a few seconds after a process appeared (imports done): what the crawl adds is the rest.
     settled: dict[int, int] = field(default_factory=dict)
     first_seen: dict[int, float] = field(default_factory=dict)
@@ -126,6 +137,7 @@ class Sampler:
                 try:
                     rss = rss_kb(pid)
                     pss += pss_kb(pid)
+                    self.cpu[pid] = cpu_seconds(pid)
                 except OSError:
                     continue  # it just ended
                 total += rss
@@ -151,13 +163,16 @@ def main() -> None:
     parser.add_argument("--per-feed", type=int, default=1000, help="items per feed URL")
     parser.add_argument("--interval", type=float, default=0.1, help="seconds between samples")
     parser.add_argument("--layout", default="mix", choices=("mix", "naver", "publisher"))
+    parser.add_argument(
+        "--store-writer", choices=("thread", "process"), default="thread", help="crawl.store_writer"
+    )
     args = parser.parse_args()
 
     with NewsWorld(generated=args.pages) as world, tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         database = work / "tracker.db"
         sources = feed_sources(world.base_url, 0, args.pages, args.per_feed, args.layout)
-        config = write_config(work, database, sources, world.port)
+        config = write_config(work, database, sources, world.port, store_writer=args.store_writer)
         started = time.perf_counter()
         process = subprocess.Popen(
             crawl_argv(config),
@@ -192,12 +207,13 @@ def main() -> None:
         f"{sampler.samples} samples every {args.interval} s; RSS per process, MB "
         f"(start-up: {SETTLED_AFTER:.0f} s after it appeared):"
     )
-    print(f"  {'process':28} {'pid':>7} {'start-up':>9} {'peak':>7}")
+    print(f"  {'process':28} {'pid':>7} {'start-up':>9} {'peak':>7} {'CPU s':>7}")
     for pid, peak in sorted(sampler.peaks.items(), key=lambda kv: -kv[1]):
         settled = sampler.settled.get(pid)
         settled_text = f"{settled / 1024:9.1f}" if settled else f"{'-':>9}"
         name = sampler.labels.get(pid, "?")
-        print(f"  {name:28} {pid:7d} {settled_text} {peak / 1024:7.1f}")
+        cpu = sampler.cpu.get(pid, 0.0)
+        print(f"  {name:28} {pid:7d} {settled_text} {peak / 1024:7.1f} {cpu:7.1f}")
     print(f"peak of the summed PSS (shared pages counted once): {sampler.peak_pss / 1024:.1f} MB")
     crawl_peak = max(
         (p for pid, p in sampler.peaks.items() if sampler.labels.get(pid, "").startswith("crawl")),

@@ -12,7 +12,7 @@ the shared machine drop out on both sides alike):
   MinHash over crc32 word hashes, blake2b band keys), for comparison;
 * archive    = the band lookup, candidate comparison and band insert of ``tracker.archive``
   (``_assign_stories``, timed while ``store_batch`` stores the generated pages in batches of
-  100 into a SQLite file). Reported separately: it runs in the writer process against the
+  100 into a SQLite file). Reported separately: it runs in the archive writer against the
   database, not where pages are parsed, and it is I/O-bound rather than hashing.
 
 Target: grouping / extraction ≤ 5%. Also shown, not judged: the same two steps run page by
@@ -412,7 +412,7 @@ def main() -> None:
     print(
         f"archive (SQLite, batches of 100, {new} new articles): band lookup + compare + insert "
         f"{band_ms * 1e3:.0f} µs/article = {band_ms / extract_ms:.1%} of extraction "
-        f"(whole store_batch {store_ms * 1e3:.0f} µs/article; writer process, not in the target)"
+        f"(whole store_batch {store_ms * 1e3:.0f} µs/article; archive writer, not in the target)"
     )
 
     print()

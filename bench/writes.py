@@ -6,7 +6,7 @@ them — normalized, hashed, MinHash-signed) in batches of --batch, one transact
 each into its own fresh SQLite database made by the migrations (WAL, synchronous=NORMAL,
 foreign keys on, as the tracker opens it):
 
-* ours: what the writer process does per batch — `store_batch` (dedupe lookups by Naver id,
+* ours: what the archive writer does per batch — `store_batch` (dedupe lookups by Naver id,
   canonical URL, every URL and content hash; MinHash LSH story assignment; articles, signatures,
   URLs, sources and band rows) and `clear_fetch_failure`, in one `Database.begin()` transaction;
 * raw:  `sqlite3` `executemany` INSERTs of exactly the rows ours has just written — articles
@@ -135,8 +135,8 @@ def run_round(
     result = Round()
     counts = dict.fromkeys(TABLES, 0)
     for pickled in batches:
-        # The writer process receives each batch pickled from the crawl process: unpickling
-        # it here (untimed) hands store_batch freshly made objects, as there.
+        # The writer receives each batch's articles freshly unpickled from the parse workers:
+        # unpickling it here (untimed) hands store_batch freshly made objects, as there.
         batch = pickle.loads(pickled)
         # What the writer is given: each page's fetched URL and the listing URLs that led to it.
         fetched = [
@@ -149,7 +149,7 @@ def run_round(
         result.ours += time.perf_counter() - started
 
         # Reading back thousands of rows must not leave the collector a backlog that it then
-        # works off inside the next timed store (the writer process has no such reader).
+        # works off inside the next timed store (the writer has no such reader).
         gc.disable()
         rows = reader.new_rows()
         gc.enable()

@@ -23,6 +23,7 @@ def to_scrapy_settings(config: Config) -> dict[str, Any]:
         "DOWNLOAD_TIMEOUT": crawl.download_timeout,
         "RETRY_TIMES": crawl.retry_times,
         "ROBOTSTXT_OBEY": crawl.obey_robots_txt,
+        "TRACKER_STORE_WRITER": crawl.store_writer,
     }
 
 

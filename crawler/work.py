@@ -11,11 +11,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from crawler.extractors import parse_article
 from crawler.extractors.msit import merge_attachment_text
 from crawler.pdftext import pdf_text
 from tracker.article import ParsedArticle
 from tracker.articles import PreparedArticle, prepare_article
+
+
+def load_parsers() -> None:
+    """Import the page objects' parsing stack (a worker initializer).
+
+    The crawl process imports this module for PageJob and the functions it sends, but never
+    parses a page itself (apart from a rare inline fallback): it must not carry trafilatura and
+    its dependencies. A worker loads them when it starts, while the first listing downloads.
+    """
+    import crawler.extractors.registry  # noqa: F401
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +46,8 @@ def process_page(job: PageJob) -> PreparedArticle:
 
 def parse_page(job: PageJob) -> ParsedArticle:
     """Return the page's article without preparing it (its attachments are still to come)."""
+    from crawler.extractors.registry import parse_article  # see load_parsers
+
     return parse_article(job.url, job.body, job.headers)
 
 

@@ -483,6 +483,27 @@ def test_facts_are_extracted_during_the_crawl_and_reextract_reproduces_them(
     assert sorted(map(key, after)) == sorted(map(key, everything))
 
 
+def test_writer_thread_and_writer_process_store_the_same(tmp_path: Path, world: NewsWorld) -> None:
+    """crawl.store_writer: the archive writer as a thread (the default) or as its own process
+    stores the same articles, stories and facts."""
+    world.set_day(4)
+    stored = {}
+    for kind in ("thread", "process"):
+        config = make_config(tmp_path / kind, world, crawl={"store_writer": kind})
+        result = run_tracker(config, "crawl")
+        assert result.returncode == 0, result.stdout + result.stderr
+        facts = json.loads(run_tracker(config, "facts", "--json", "--limit", "10000").stdout)
+        with db_for(config).begin() as session:
+            stories: dict[int | None, set[str]] = {}
+            for article in session.scalars(select(Article)):
+                stories.setdefault(article.story_id, set()).add(article.content_hash)
+        # Which article of a story came first may differ between runs: compare the groups.
+        groups = sorted(sorted(members) for members in stories.values())
+        stored[kind] = (groups, sorted((f["type"], f["subject"], f["sentence"]) for f in facts))
+    assert stored["thread"][0] and stored["thread"][1]
+    assert stored["thread"] == stored["process"]
+
+
 def test_crawl_into_postgresql(tmp_path: Path, world: NewsWorld, postgres_url: str) -> None:
     """The same crawl with PostgreSQL as the store: stored once, re-run fetches no article."""
     config = make_config(tmp_path, world)

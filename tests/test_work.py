@@ -123,3 +123,62 @@ def test_batched_calls_each_get_their_own_outcome() -> None:
 def test_inline_pool_raises_directly() -> None:
     with pytest.raises(ValueError, match="minus one"):
         asyncio.run(WorkerPool(0).run(square_or_fail, -1))
+
+
+def _remember_thread(names: list[str]) -> None:
+    """A thread-pool initializer: records which thread it ran in."""
+    import threading
+
+    names.append(threading.current_thread().name)
+
+
+def _thread_name() -> str:
+    import threading
+
+    return threading.current_thread().name
+
+
+def test_thread_pool_runs_in_its_own_thread_and_keeps_exceptions() -> None:
+    """The archive writer's pool: one thread, its initializer run there, batches as in a pool
+    of processes, and exceptions that need not pickle arrive unchanged."""
+    started: list[str] = []
+    pool = WorkerPool(1, _remember_thread, (started,), max_batch=8, threads=True)
+
+    async def many() -> list[object]:
+        return await asyncio.gather(
+            *(pool.run(square_or_fail, v) for v in [*range(20), -5]),
+            pool.run(_thread_name),
+            return_exceptions=True,
+        )
+
+    try:
+        outcomes = asyncio.run(many())
+    finally:
+        pool.close()
+    assert outcomes[:20] == [v * v for v in range(20)]
+    unpicklable, name = outcomes[20:]
+    assert isinstance(unpicklable, ValueError) and str(unpicklable) == "unpicklable"
+    assert "square_or_fail" in str(unpicklable.__cause__)
+    assert started == [name] and str(name).startswith("tracker-worker")
+
+
+def test_crawl_process_does_not_import_the_parsing_stack() -> None:
+    """The crawl process only downloads: the page objects' libraries (trafilatura, feedparser,
+    BeautifulSoup) load in the parse workers, not with the spider, pipelines and extensions."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, crawler.spiders.news, crawler.pipelines.store, crawler.pipelines.keywords, "
+        "crawler.extensions, crawler.addon, crawler.writer\n"
+        "print(' '.join(m for m in ('trafilatura', 'feedparser', 'bs4', 'justext', 'pypdf') "
+        "if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+        check=True,
+    )
+    assert result.stdout.strip() == ""

@@ -1,18 +1,36 @@
-"""Article page objects and the registry that picks one for a URL (and, for mirrors, its HTML)."""
+"""Article page objects and the registry that picks one for a URL (and, for mirrors, its HTML).
+
+The names below load on first use (PEP 562): the crawl process imports the exceptions and
+helpers of this package's light modules (base, dom, encoding, dates) and must not pay for the
+page objects' parsing stack (trafilatura and its dependencies, about 10 MB), which only the
+parse workers use.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from urllib.parse import urlsplit
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from tracker.article import ParsedArticle
+if TYPE_CHECKING:
+    from .base import ArticlePage, ExtractionError, NotAnArticle, RetryPage
+    from .generic import MIN_BODY_CHARS, GenericArticlePage
+    from .msit import MsitViewPage
+    from .naver import NaverArticlePage
+    from .registry import PAGE_CLASSES, get_page_class, parse_article
 
-from .base import ArticlePage, ExtractionError, NotAnArticle, RetryPage
-from .encoding import DecodedHtml, decode_html
-from .generic import MIN_BODY_CHARS, GenericArticlePage
-from .msit import MSIT_HOSTS, MsitViewPage, looks_like_msit_view
-from .naver import NAVER_HOSTS, NaverArticlePage, looks_like_naver_article
-
+_HOME = {
+    "MIN_BODY_CHARS": "generic",
+    "PAGE_CLASSES": "registry",
+    "ArticlePage": "base",
+    "ExtractionError": "base",
+    "GenericArticlePage": "generic",
+    "MsitViewPage": "msit",
+    "NaverArticlePage": "naver",
+    "NotAnArticle": "base",
+    "RetryPage": "base",
+    "get_page_class": "registry",
+    "parse_article": "registry",
+}
 __all__ = [
     "MIN_BODY_CHARS",
     "PAGE_CLASSES",
@@ -27,45 +45,9 @@ __all__ = [
     "parse_article",
 ]
 
-# Host -> page class. A host also matches its subdomains ("www.x" and "m.x" use "x").
-PAGE_CLASSES: dict[str, type[ArticlePage]] = {
-    **dict.fromkeys(NAVER_HOSTS, NaverArticlePage),
-    **dict.fromkeys(MSIT_HOSTS, MsitViewPage),
-}
 
-
-def _class_for_host(host: str) -> type[ArticlePage] | None:
-    labels = host.lower().rstrip(".").split(".")
-    for i in range(len(labels) - 1):
-        cls = PAGE_CLASSES.get(".".join(labels[i:]))
-        if cls is not None:
-            return cls
-    return None
-
-
-def get_page_class(url: str, html: str | bytes | None = None) -> type[ArticlePage]:
-    """Return the page class for ``url``: by host, else by sniffing ``html``, else generic.
-
-    Sniffing recognises Naver article markup (``#dic_area``, ``media_end_head``, legacy
-    ``#articleBodyContents`` …) so a Naver page served from a mirror such as 127.0.0.1 still
-    gets the Naver page object.
-    """
-    cls = _class_for_host(urlsplit(url).hostname or "")
-    if cls is not None:
-        return cls
-    if html:
-        text = html if isinstance(html, str) else html.decode("utf-8", errors="replace")
-        if looks_like_naver_article(text):
-            return NaverArticlePage
-        if looks_like_msit_view(text):
-            return MsitViewPage
-    return GenericArticlePage
-
-
-def parse_article(url: str, body: bytes, headers: Mapping[str, str] | None = None) -> ParsedArticle:
-    """Return the article in an HTTP response body, or raise NotAnArticle / RetryPage."""
-    if not body.strip():
-        raise RetryPage(url, "empty response body: the server sent no HTML")
-    decoded: DecodedHtml = decode_html(body, headers)
-    page_class = get_page_class(url, decoded.text)
-    return page_class(url, body, headers, decoded=decoded).to_article()
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{home}"), name)

@@ -9,9 +9,6 @@ from datetime import UTC, datetime
 from time import struct_time
 from urllib.parse import urlsplit
 
-import feedparser
-from bs4 import BeautifulSoup
-
 from crawler.listings import Lead, ListingError
 
 _GOOGLE_HOSTS = {"news.google.com"}
@@ -21,6 +18,10 @@ _URL_IN_BYTES_RE = re.compile(rb"https?://[\x21-\x7e]+")
 
 def parse_feed(body: bytes, headers: Mapping[str, str] | None = None) -> list[Lead]:
     """Return the feed's items as leads, or raise ListingError when it is not a feed."""
+    # Imported here: feeds are parsed in the worker processes; the crawl process, which only
+    # imports this module for its URL helpers, does not need feedparser's memory.
+    import feedparser
+
     if not body.strip():
         raise ListingError("feed is empty")
     # feedparser looks headers up in lowercase ("content-type").
@@ -64,6 +65,8 @@ def parse_feed(body: bytes, headers: Mapping[str, str] | None = None) -> list[Le
 def _html_to_text(value: str) -> str:
     if "<" not in value:
         return value.strip()
+    from bs4 import BeautifulSoup  # with feedparser, see parse_feed
+
     return BeautifulSoup(value, "lxml").get_text(" ", strip=True)
 
 

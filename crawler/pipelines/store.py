@@ -1,4 +1,4 @@
-"""StorePipeline: buffers articles and hands them, in batches, to the archive writer process."""
+"""StorePipeline: buffers articles and hands them, in batches, to the archive writer."""
 
 from __future__ import annotations
 
@@ -16,11 +16,15 @@ from tracker.archive import Pending
 
 logger = logging.getLogger(__name__)
 
+WRITER_KINDS = ("thread", "process", "inline")
+
 
 class StorePipeline:
     """Store articles in batches of ``batch_size`` (or every ``interval`` seconds).
 
-    One transaction per batch, in a writer process (``writers=1``) or inline (``writers=0``).
+    One transaction per batch, written by ``writer``: "thread" (the default: one thread of
+    this process, which waits on the database outside the GIL and costs no second Python
+    interpreter), "process" (a spawned writer process) or "inline" (on the reactor thread).
     At most ``max_pending`` batches wait for the writer; beyond that process_item waits, so a
     slow database slows the crawl instead of filling memory. Everything buffered is stored
     before the spider closes, SIGTERM included.
@@ -31,17 +35,20 @@ class StorePipeline:
         context: TrackerContext,
         batch_size: int = 100,
         interval: float = 2.0,
-        writers: int = 1,
+        writer: str = "thread",
         max_pending: int = 4,
     ) -> None:
+        if writer not in WRITER_KINDS:
+            raise ValueError(f"TRACKER_STORE_WRITER must be one of {', '.join(WRITER_KINDS)}")
         self.context = context
         self.batch_size = batch_size
         self.interval = interval
         self.max_pending = max_pending
         self.writer = WorkerPool(
-            writers,
+            0 if writer == "inline" else 1,
             open_writer,
             (context.config.database_url, str(context.config.entities_path)),
+            threads=writer == "thread",
         )
         self.buffer: list[ArticleItem] = []
         self.pending: set[asyncio.Task[None]] = set()
@@ -53,7 +60,7 @@ class StorePipeline:
             get_context(crawler),
             batch_size=crawler.settings.getint("TRACKER_STORE_BATCH", 100),
             interval=crawler.settings.getfloat("TRACKER_STORE_INTERVAL", 2.0),
-            writers=crawler.settings.getint("TRACKER_STORE_WRITERS", 1),
+            writer=crawler.settings.get("TRACKER_STORE_WRITER", "thread"),
         )
 
     def open_spider(self) -> None:

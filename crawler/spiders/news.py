@@ -30,6 +30,7 @@ from crawler.pdftext import PdfTextError
 from crawler.pool import WorkerPool, default_workers
 from crawler.work import (
     PageJob,
+    load_parsers,
     parse_page,
     prepare_parsed,
     prepare_with_pdf,
@@ -87,7 +88,9 @@ class NewsSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.context = get_context(crawler)
         workers = spider.context.config.crawl.parse_workers
-        spider.pages = WorkerPool(default_workers() if workers is None else workers)
+        spider.pages = WorkerPool(
+            default_workers() if workers is None else workers, initializer=load_parsers
+        )
         if spider.frontier is not None:
             crawler.signals.connect(spider._follow_redirect, signal=signals.request_scheduled)
         return spider
