@@ -2,14 +2,17 @@
 
 The local news world serves --pages generated articles (a mix of Naver-layout and publisher
 pages, with the corpus' exact copies and rewrites) in RSS feeds of --per-feed items. One
-`tracker crawl` (the real subprocess, into a fresh SQLite archive) fetches, parses and stores
-them all, while this script samples, every --interval seconds from /proc, the resident memory
-(RSS) of every process of its tree: the `tracker` CLI, the crawl process (`scrapy crawl`), its
-parse workers and its archive writer (and multiprocessing's resource tracker). Printed: the
-peak of the sum (the target), each process's peak, and the peak of the summed PSS (shared
-pages divided among the processes that share them, so nothing is counted twice).
+`tracker crawl` (the real subprocess, into an empty SQLite archive that `tracker db upgrade`
+created beforehand, as earlier runs would have; --first-run leaves the migrating to the
+crawl) fetches, parses and stores them all, while this script samples, every --interval
+seconds from /proc, the resident memory (RSS) and CPU time of every process of its tree: the
+`tracker` CLI, the crawl process (`scrapy crawl`, with the archive writer's thread), its parse
+workers (and multiprocessing's resource tracker; with crawl.store_writer=process, the writer).
+Printed: the peak of the sum (the target), each process's peak, and the peak of the summed PSS
+(shared pages divided among the processes that share them, so nothing is counted twice).
 
     .venv/bin/python bench/memory.py [--pages|--n 10000] [--per-feed 1000] [--interval 0.1]
+        [--store-writer thread|process] [--first-run]
 """
 
 from __future__ import annotations
@@ -166,6 +169,9 @@ def main() -> None:
     parser.add_argument(
         "--store-writer", choices=("thread", "process"), default="thread", help="crawl.store_writer"
     )
+    parser.add_argument(
+        "--first-run", action="store_true", help="crawl into a new database (migrated by the crawl)"
+    )
     args = parser.parse_args()
 
     with NewsWorld(generated=args.pages) as world, tempfile.TemporaryDirectory() as tmp:
@@ -173,6 +179,16 @@ def main() -> None:
         database = work / "tracker.db"
         sources = feed_sources(world.base_url, 0, args.pages, args.per_feed, args.layout)
         config = write_config(work, database, sources, world.port, store_writer=args.store_writer)
+        if not args.first_run:
+            # A scheduled crawl opens an archive that earlier runs created: migrate it first,
+            # unmeasured (the very first run also imports Alembic and runs the migrations).
+            subprocess.run(
+                [*crawl_argv(config)[:-1], "db", "upgrade"],
+                env=crawl_env(),
+                cwd=REPO,
+                check=True,
+                capture_output=True,
+            )
         started = time.perf_counter()
         process = subprocess.Popen(
             crawl_argv(config),
@@ -202,6 +218,10 @@ def main() -> None:
         f"crawled {fetched} article pages ({args.layout} layout, {len(sources)} feeds) in "
         f"{wall:.1f} s (crawl phase {crawl_s:.1f} s): {counts['new']} new, "
         f"{counts['duplicate']} duplicate, {counts['errors']} errors; {stored} stored; {load()}"
+    )
+    print(
+        "database: "
+        + ("new, migrated by this crawl" if args.first_run else "migrated before the crawl")
     )
     print(
         f"{sampler.samples} samples every {args.interval} s; RSS per process, MB "

@@ -147,3 +147,38 @@ def test_0004_lets_new_articles_join_stories_stored_before_it(database_url: str)
     assert outcome.status == "new"
     assert outcome.story_id == original
     engine.dispose()
+
+
+def test_declared_head_is_alembics_head() -> None:
+    """The head read from the migration files' text is the one Alembic computes."""
+    from tracker.db import declared_head
+
+    assert declared_head() == head_revision() is not None
+
+
+def test_opening_a_database_at_head_does_not_import_alembic(tmp_path: Any) -> None:
+    """Every command opens the database; at head that must not cost Alembic and the migration
+    modules (numpy among them), and behind head it still upgrades."""
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'head.db'}"
+    upgrade(make_engine(url), "0004")
+
+    def run(code: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "-c", f"import sys\nfrom tracker.db import Database\n{code}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return result.stdout.strip()
+
+    # Behind head: Database() upgrades (with Alembic).
+    assert run(f"Database({url!r})") == ""
+    assert current_revision(make_engine(url)) == head_revision()
+    # At head: settled with one query.
+    at_head = run(
+        f"Database({url!r})\nprint(*(m for m in ('alembic', 'numpy') if m in sys.modules))"
+    )
+    assert at_head == ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -115,9 +116,45 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(alembic_config(engine), revision)
 
 
+_REVISION_LINE = re.compile(r'^(down_revision|revision)\b[^=]*=\s*(?:"([^"]*)"|None)', re.MULTILINE)
+
+
+def declared_head() -> str | None:
+    """Return the head revision as the migration files declare it, without importing them.
+
+    Alembic finds the head by importing every migration module (one imports numpy): most
+    processes open a database that is already at head and need neither. None when the files
+    do not name exactly one head in the plain form every migration here uses.
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        found = dict(_REVISION_LINE.findall(path.read_text("utf-8")))
+        if "revision" not in found or "down_revision" not in found:
+            return None
+        revisions.add(found["revision"])
+        if found["down_revision"]:
+            parents.add(found["down_revision"])
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _stored_revision(engine: Engine) -> str | None:
+    """Return the revision in alembic_version with plain SQL; None when there is none (yet)."""
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    except SQLAlchemyError:  # no alembic_version table: a new database
+        return None
+    return rows[0][0] if len(rows) == 1 else None
+
+
 def ensure_schema(engine: Engine) -> None:
     """Upgrade the database to head when it is behind (first use included)."""
     try:
+        head = declared_head()
+        if head is not None and _stored_revision(engine) == head:
+            return  # the usual case, settled without importing Alembic
         if current_revision(engine) != head_revision():
             logger.info("Upgrading database schema to %s", head_revision())
             upgrade(engine)
