@@ -50,31 +50,27 @@ def gen_parsed(doc: GenDoc, base: str, kind: str) -> ParsedArticle:
     ones the extractors produce (checked against real pages in tests/test_world.py);
     the rest is close enough for storage benchmarks.
     """
-    author = doc.author.removesuffix(" 기자")
+    common: dict[str, Any] = {
+        "url": gen_url(base, kind, doc.index),
+        "title": doc.title,
+        "body": doc.body,
+        "publisher": doc.press,
+        "authors": (doc.author.removesuffix(" 기자"),),
+        "published_at": doc.published_at,
+        "language": "ko",
+    }
     if kind == "naver":
         return ParsedArticle(
-            url=gen_url(base, "naver", doc.index),
-            title=doc.title,
-            body=doc.body,
-            publisher=doc.press,
-            authors=(author,),
-            published_at=doc.published_at,
+            **common,
             original_url=gen_url(base, "publisher", doc.index),
             naver_oid=doc.oid,
             naver_aid=doc.aid,
             section="105",
-            language="ko",
             extractor="naver",
         )
     return ParsedArticle(
-        url=gen_url(base, "publisher", doc.index),
-        title=doc.title,
-        body=doc.body,
-        publisher=doc.press,
-        authors=(author,),
-        published_at=doc.published_at,
+        **common,
         section="IT/과학",
-        language="ko",
         description=doc.paragraphs[0][:200],
         extractor="generic",
     )

@@ -95,16 +95,20 @@ def _postgres_available() -> str | None:
     return None
 
 
+def require_service(service: str, problem: str | None) -> None:
+    """Go on when ``problem`` is None; else fail in CI (the service must run there), skip here."""
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(f"{service} is required in CI but unavailable: {problem}")
+        pytest.skip(f"{service} unavailable: {problem}")
+
+
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
     from sqlalchemy import create_engine, text
 
-    problem = _postgres_available()
-    if problem:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL is required in CI but unavailable: {problem}")
-        pytest.skip(f"PostgreSQL unavailable: {problem}")
+    require_service("PostgreSQL", _postgres_available())
     name = f"tracker_test_{os.getpid()}_{os.urandom(3).hex()}"
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:

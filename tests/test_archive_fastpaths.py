@@ -1,5 +1,5 @@
-"""The batch store's shortcuts change nothing stored: fast converters, padded IN lists, the
-signature matrix.
+"""The batch store's shortcuts change nothing stored: fast converters, padded IN lists,
+signatures unpacked together.
 
 Stored values are compared with what SQLAlchemy itself writes for the same values (an ORM
 insert on a second database); duplicates found through padded IN lists are the same as before.
@@ -169,7 +169,7 @@ def test_padded_in_lists_find_the_same_duplicates(tmp_path: Path) -> None:
     database.dispose()
 
 
-def test_signature_matrix_of_packed_and_computed_signatures() -> None:
+def test_signatures_unpacked_together_or_one_by_one() -> None:
     near = NearDuplicateSettings()
     bodies = [f"본문 {i} 독자 AI 모델 평가 결과 발표 {i * 31}" for i in range(5)]
     for packed_ones in ({0, 1, 2, 3, 4}, {1, 3}, set()):
@@ -187,7 +187,7 @@ def test_signature_matrix_of_packed_and_computed_signatures() -> None:
         expected = np.stack(
             [minhash_signature(n.pending.article.body, near.permutations) for n in new]
         )
-        matrix = archive._signature_matrix(new)
-        assert matrix is not None and (matrix == expected).all()
+        archive._unpack_signatures(new)
+        assert (np.stack([item.signature for item in new]) == expected).all()
         assert all((item.signature == row).all() for item, row in zip(new, expected, strict=True))
-    assert archive._signature_matrix([]) is None
+    archive._unpack_signatures([])  # an empty batch: nothing to unpack

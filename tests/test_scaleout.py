@@ -51,7 +51,7 @@ from tracker.store import get_or_create_source
 from tracker.world.catalog import normalize_path
 from tracker.world.server import NewsWorld
 
-from .conftest import write_config
+from .conftest import require_service, write_config
 from .test_e2e_crawl import world_sources as storyline_sources
 
 REDIS_URL = os.environ.get("TRACKER_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -76,11 +76,7 @@ def redis_prefix() -> Iterator[str]:
     """A key prefix of this test's own in the test Redis; its keys are deleted afterwards."""
     import redis
 
-    problem = _redis_problem()
-    if problem:
-        if os.environ.get("CI"):
-            pytest.fail(f"Redis is required in CI but unavailable at {REDIS_URL}: {problem}")
-        pytest.skip(f"Redis unavailable at {REDIS_URL}: {problem}")
+    require_service(f"Redis at {REDIS_URL}", _redis_problem())
     prefix = f"tracker-test-{uuid.uuid4().hex[:8]}"
     yield prefix
     client = redis.Redis.from_url(REDIS_URL)

@@ -567,10 +567,8 @@ def _store_batch(
 
     for item, article_id in zip(new, db.reserve_ids(len(new)), strict=True):
         item.article_id = article_id
-    matrix = _signature_matrix(new)
-    stories = _assign_stories(
-        session, [(n.article_id, n.signature) for n in new], near, db=db, matrix=matrix
-    )
+    _unpack_signatures(new)
+    stories = _assign_stories(session, [(n.article_id, n.signature) for n in new], near, db=db)
     now = utcnow()
     article_rows = []
     signature_rows = []
@@ -609,28 +607,23 @@ def _store_batch(
     return outcomes
 
 
-def _signature_matrix(new: Sequence[_New]) -> np.ndarray | None:
-    """Set each new article's signature; return them as one array (None for no articles).
+def _unpack_signatures(new: Sequence[_New]) -> None:
+    """Set the signature of each new article whose worker sent it packed.
 
-    The worker's packed signatures are unpacked together: one array from their joined bytes
-    (rows are views of it) rather than an array per article and a copy to stack them.
+    When all were sent (the usual case), they are unpacked together: one array from their
+    joined bytes, whose rows are views, rather than an array per article.
     """
-    import numpy as np
-
     from tracker.text import signature_from_bytes
 
-    if not new:
-        return None
     packed = [item.pending.article.signature for item in new]
-    if all(packed) and len({len(p) for p in packed if p}) == 1:
+    if packed and all(packed) and len({len(p) for p in packed if p}) == 1:
         matrix = signature_from_bytes(b"".join(p for p in packed if p)).reshape(len(new), -1)
         for item, row in zip(new, matrix, strict=True):
             item.signature = row
-        return matrix
+        return
     for item, data in zip(new, packed, strict=True):
         if item.signature is None and data is not None:
             item.signature = signature_from_bytes(data)
-    return np.stack([item.signature for item in new])
 
 
 def _article_row(item: _New, now: Any) -> list[Any]:
@@ -702,7 +695,6 @@ def _assign_stories(
     new: Sequence[tuple[int, np.ndarray]],
     near: NearDuplicateSettings,
     db: _Cursor | None = None,
-    matrix: np.ndarray | None = None,
 ) -> Stories:
     """Return each new article's story and the band rows that index it.
 
@@ -710,7 +702,6 @@ def _assign_stories(
     grow with the archive); a candidate joins when the estimated Jaccard similarity reaches the
     threshold. Articles of the same batch are candidates of each other, in order. A bucket
     holding ``near.bucket_limit`` articles takes no more (see NearDuplicateSettings).
-    ``matrix``: the signatures of ``new`` stacked, when the caller has them so.
     """
     import numpy as np
 
@@ -721,7 +712,7 @@ def _assign_stories(
         return result
     db = db or _Cursor(session)
     count = len(new)
-    keys = _band_matrix([sig for _, sig in new] if matrix is None else matrix, near.band_rows)
+    keys = _band_matrix([sig for _, sig in new], near.band_rows)
     width = keys.shape[1]
     flat = keys.ravel()
     values, inverse, repeats = np.unique(flat, return_inverse=True, return_counts=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Iterator
@@ -119,6 +120,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 _REVISION_LINE = re.compile(r'^(down_revision|revision)\b[^=]*=\s*(?:"([^"]*)"|None)', re.MULTILINE)
 
 
+@functools.cache  # the files do not change while the process runs
 def declared_head() -> str | None:
     """Return the head revision as the migration files declare it, without importing them.
 
@@ -155,8 +157,9 @@ def ensure_schema(engine: Engine) -> None:
         head = declared_head()
         if head is not None and _stored_revision(engine) == head:
             return  # the usual case, settled without importing Alembic
-        if current_revision(engine) != head_revision():
-            logger.info("Upgrading database schema to %s", head_revision())
+        target = head_revision()
+        if current_revision(engine) != target:
+            logger.info("Upgrading database schema to %s", target)
             upgrade(engine)
     except SQLAlchemyError as exc:
         where = engine.url.render_as_string()
