@@ -6,8 +6,9 @@ pages, with the corpus' exact copies and rewrites) in RSS feeds of --per-feed it
 created beforehand, as earlier runs would have; --first-run leaves the migrating to the
 crawl) fetches, parses and stores them all, while this script samples, every --interval
 seconds from /proc, the resident memory (RSS) and CPU time of every process of its tree: the
-`tracker` CLI, the crawl process (`scrapy crawl`, with the archive writer's thread), its parse
-workers (and multiprocessing's resource tracker; with crawl.store_writer=process, the writer).
+`tracker` CLI (which is the small crawl watcher while the crawl runs), the crawl process
+(`python -m crawler news`, with the archive writer's thread), its parse workers (and, with
+crawl.store_writer=process, the writer).
 Printed: the peak of the sum (the target), each process's peak, and the peak of the summed PSS
 (shared pages divided among the processes that share them, so nothing is counted twice).
 
@@ -98,16 +99,17 @@ def label(pid: int, root: int) -> str | None:
     """Return what process ``pid`` is, or None while that cannot be told yet."""
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-        maps = Path(f"/proc/{pid}/maps").read_text() if "spawn_main" in cmdline else ""
+        worker = "crawler.poolworker" in cmdline or "spawn_main" in cmdline
+        maps = Path(f"/proc/{pid}/maps").read_text() if worker else ""
     except OSError:
         return None
     if pid == root:
-        return "tracker crawl (CLI)"
-    if "scrapy crawl" in cmdline:
+        return "tracker crawl (CLI/watcher)"
+    if "scrapy crawl" in cmdline or "-m crawler " in cmdline:
         return "crawl process (scrapy)"
     if "resource_tracker" in cmdline:
         return "resource tracker"
-    if "spawn_main" in cmdline:
+    if worker:  # crawler.pool's workers (spawn_main: multiprocessing's, before them)
         # Told apart by what they have loaded: the writer SQLAlchemy (a parse worker never
         # does), a parse worker lxml (which the writer may load too, later).
         if "sqlalchemy" in maps:

@@ -1,5 +1,7 @@
 """Static Scrapy settings; values that come from config/tracker.yaml are set by crawler.addon."""
 
+from scrapy.settings import default_settings as _scrapy_defaults
+
 BOT_NAME = "dokpamo-tracker"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
@@ -12,6 +14,22 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "crawler.extensions.RunRecorder": 100,
+}
+# Built-in components this project never uses are left out of the base lists. Setting them to
+# None in EXTENSIONS would not do: Scrapy imports every listed component to compare names, and
+# these imports stay in the crawl process: remote control brings aiohttp, the cookies
+# middleware (cookies are off, COOKIES_ENABLED below) tldextract and requests, the telnet
+# console twisted.conch.
+_UNUSED = {
+    "scrapy.extensions.remote_control.RemoteControl",
+    "scrapy.extensions.telnet.TelnetConsole",
+    "scrapy.extensions.feedexport.FeedExporter",
+    "scrapy.extensions.memdebug.MemoryDebugger",
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware",
+}
+EXTENSIONS_BASE = {k: v for k, v in _scrapy_defaults.EXTENSIONS_BASE.items() if k not in _UNUSED}
+DOWNLOADER_MIDDLEWARES_BASE = {
+    k: v for k, v in _scrapy_defaults.DOWNLOADER_MIDDLEWARES_BASE.items() if k not in _UNUSED
 }
 
 # The spider keeps its own per-run set of article URLs (so a second source listing the same

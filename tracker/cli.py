@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import signal
 import sys
@@ -14,13 +15,22 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
 from tracker import __version__
 from tracker.alerts import SmtpSender, pending_alerts, send_test
 from tracker.changes import change_to_dict, current_state, query_changes
 from tracker.config import FRONTIER_KEY_RE, Config, check_redis_url, load_config
+from tracker.crawlwatch import (
+    RESULT_ENV,
+    CrawlResult,
+    CrawlSpec,
+    Handover,
+    HandoverError,
+    decode_result,
+    exec_watcher,
+    log_tail,
+)
 from tracker.cycle import track
 from tracker.db import Database, current_revision, head_revision, upgrade
 from tracker.delivery import deliver
@@ -38,14 +48,16 @@ from tracker.facts import EXTRACTOR_VERSION, FACT_TYPES
 from tracker.facts.entities import load_entities
 from tracker.factstore import fact_to_dict, query_facts, reextract_all
 from tracker.health import notify_operator, source_health, update_incidents
-from tracker.lock import Busy, run_lock
+from tracker.lock import Busy, RunLock, adopted_lock, run_lock
 from tracker.models import Change
 from tracker.output import console, err_console, is_interactive, setup_logging
+from tracker.progress import CrawlProgress
 from tracker.report import build_report
-from tracker.runner import Frontier, check_frontier, log_tail, run_crawl
+from tracker.runner import Frontier, check_frontier, prepare_crawl, watch_crawl
 from tracker.store import last_runs, runs_in_group
 
 F = TypeVar("F", bound=Callable[..., Any])
+logger = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
 
@@ -53,13 +65,22 @@ EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
 class State:
     """Per-invocation state: the config path, loaded lazily so --help never needs a config."""
 
-    def __init__(self, config_path: str | None, quiet: bool = False) -> None:
+    def __init__(
+        self, config_path: str | None, quiet: bool = False, may_exec: bool = False
+    ) -> None:
         self.config_path = config_path
         self.quiet = quiet
         # In quiet `run`s the parts of the summary are joined into one line (for cron mail).
         self.summary: list[str] | None = None
         self._config: Config | None = None
         self._db: Database | None = None
+        # A process of its own (the console script), not a caller's: it may exec into the
+        # crawl watcher for the length of a crawl (see tracker.crawlwatch).
+        self.may_exec = may_exec
+        # Set when this process continues a command after the watcher ran its crawl: the
+        # crawl's outcome, and what the command carried across (run lock, start time).
+        self.crawled: CrawlResult | None = None
+        self.carried: dict[str, Any] = {}
 
     def say(self, text: str) -> None:
         """Print a summary line, or keep it for the one-line summary of a quiet run."""
@@ -124,7 +145,16 @@ def cli(
 ) -> None:
     """Follow the 독자 AI 파운데이션 모델 competition: crawl, dedupe, archive."""
     setup_logging(verbose, quiet, log_json)
-    ctx.obj = State(config_path, quiet=quiet)
+    may_exec = isinstance(ctx.obj, dict) and bool(ctx.obj.get("may_exec"))
+    state = State(config_path, quiet=quiet, may_exec=may_exec)
+    # Popped: nothing this command starts may mistake itself for the continuation.
+    crawled = os.environ.pop(RESULT_ENV, None)
+    if crawled is not None:
+        try:
+            state.crawled, state.carried = decode_result(crawled)
+        except HandoverError as exc:
+            raise click.UsageError(str(exc)) from None
+    ctx.obj = state
 
 
 # ---------------------------------------------------------------------------- db
@@ -198,7 +228,7 @@ def crawl(
     for name in sources:
         config.source(name)
     frontier = _frontier(config, run_key, frontier_url)
-    if frontier is not None:
+    if frontier is not None and state.crawled is None:
         check_frontier(frontier)
     state.db  # noqa: B018 - migrate before the child process starts, so errors show here
     code = _crawl_and_summarize(state, sources, timeout, frontier=frontier)
@@ -241,13 +271,20 @@ def _crawl_and_summarize(
     timeout: float | None,
     since: str | None = None,
     frontier: Frontier | None = None,
+    lock: RunLock | None = None,
+    started: datetime | None = None,
 ) -> int:
-    """Run the crawl subprocess, print its per-source summary, return the exit code."""
+    """Run the crawl subprocess, print its per-source summary, return the exit code.
+
+    In the console script this process execs into the crawl watcher here and comes back (a
+    new program, same command line) with the crawl's outcome in ``state.crawled``.
+    """
     config = state.config
     selected = list(sources) or [s.name for s in config.sources if s.enabled]
-    result = _run_crawl_with_progress(
-        config, sources, selected, state.quiet, timeout, since, frontier
-    )
+    result = state.crawled
+    state.crawled = None
+    if result is None:
+        result = _crawl(state, sources, selected, timeout, since, frontier, lock, started)
     with state.db.begin() as session:
         runs = runs_in_group(session, result.run_group)
         rows = [
@@ -277,64 +314,47 @@ def _crawl_and_summarize(
     return EXIT_PARTIAL if failed or result.returncode != 0 else EXIT_OK
 
 
-def _run_crawl_with_progress(
-    config: Config,
+def _crawl(
+    state: State,
     sources: tuple[str, ...],
     selected: list[str],
-    quiet: bool,
     timeout: float | None,
-    since: str | None = None,
-    frontier: Frontier | None = None,
-) -> Any:
-    if quiet or not is_interactive():
-        return run_crawl(
-            config, sources, timeout=timeout, schema_ready=True, since=since, frontier=frontier
-        )
-    columns = (
-        TextColumn("{task.description:<28}"),
-        BarColumn(),
-        TextColumn(
-            "listed {task.fields[listed]:>4}  new {task.fields[new]:>4}  "
-            "dup {task.fields[duplicate]:>4}  err {task.fields[errors]:>3}"
-        ),
+    since: str | None,
+    frontier: Frontier | None,
+    lock: RunLock | None,
+    started: datetime | None,
+) -> CrawlResult:
+    """Run the crawl: from the watcher this process execs into, or from this process."""
+    progress = not state.quiet and is_interactive()
+    spec = prepare_crawl(
+        state.config,
+        sources,
+        progress=progress,
+        timeout=timeout,
+        schema_ready=True,
+        since=since,
+        frontier=frontier,
     )
-    with Progress(*columns, console=err_console, transient=False) as progress:
-        tasks = {
-            name: progress.add_task(name, total=None, listed=0, new=0, duplicate=0, errors=0)
-            for name in selected
+    if state.may_exec:
+        carry = {
+            "lock_fd": lock.hand_over() if lock is not None else None,
+            "lock": str(lock) if lock is not None else None,
+            "started": started.isoformat() if started is not None else None,
         }
+        # The same command line, run again by the watcher once the crawl has ended.
+        then = [sys.executable, *sys.orig_argv[1:]]
+        try:
+            exec_watcher(Handover(spec, then, selected if progress else None, carry))
+        except OSError as exc:  # the crawl still runs, watched from here
+            logger.warning("cannot exec the crawl watcher (%s); watching from this process", exc)
+    return _watch_here(spec, selected if progress else None)
 
-        def on_event(event: dict[str, Any]) -> None:
-            task = tasks.get(event.get("source", ""))
-            if task is None:
-                return
-            if event.get("event") == "count" and event.get("counter") in {
-                "listed",
-                "new",
-                "duplicate",
-                "errors",
-            }:
-                field = event["counter"]
-                current = progress.tasks[task].fields.get(field, 0)
-                progress.update(task, **{field: current + event.get("amount", 1)})
-                if field == "listed":
-                    progress.update(task, total=progress.tasks[task].fields["listed"])
-                elif field in {"new", "duplicate", "errors"}:
-                    progress.advance(task)
-            elif event.get("event") == "finished":
-                progress.update(
-                    task, description=f"{event['source']} [{event['status']}]", total=1, completed=1
-                )
 
-        return run_crawl(
-            config,
-            sources,
-            on_event=on_event,
-            timeout=timeout,
-            schema_ready=True,
-            since=since,
-            frontier=frontier,
-        )
+def _watch_here(spec: CrawlSpec, progress: list[str] | None) -> CrawlResult:
+    if progress is None:
+        return watch_crawl(spec)
+    with CrawlProgress(progress, console=err_console) as bars:
+        return watch_crawl(spec, bars.on_event)
 
 
 def _print_crawl_summary(state: State, rows: list[tuple[Any, ...]]) -> None:
@@ -649,21 +669,33 @@ def run(
     config = state.config
     for name in sources:
         config.source(name)
+    if state.crawled is not None:
+        # The second half of this run, after the crawl watcher: the lock is still held.
+        carried = state.carried
+        with adopted_lock(carried.get("lock_fd"), str(carried.get("lock"))) as lock:
+            _cycle(state, sources, timeout, baseline, dry_run, lock)
+        return
     try:
-        with run_lock(state.db.engine, wait=wait):
-            _cycle(state, sources, timeout, baseline, dry_run)
+        with run_lock(state.db.engine, wait=wait) as lock:
+            _cycle(state, sources, timeout, baseline, dry_run, lock)
     except Busy as exc:
         click.echo(f"tracker run: skipped, {exc}")
 
 
 def _cycle(
-    state: State, sources: tuple[str, ...], timeout: float | None, baseline: bool, dry_run: bool
+    state: State,
+    sources: tuple[str, ...],
+    timeout: float | None,
+    baseline: bool,
+    dry_run: bool,
+    lock: RunLock,
 ) -> None:
     config = state.config
-    started = _now()
+    carried_start = state.carried.get("started")
+    started = datetime.fromisoformat(carried_start) if carried_start else _now()
     if state.quiet:
         state.summary = []
-    crawl_code = _crawl_and_summarize(state, sources, timeout)
+    crawl_code = _crawl_and_summarize(state, sources, timeout, lock=lock, started=started)
     entities = load_entities(config.entities_path)
     with state.db.begin() as session:
         result, silent = track(session, config, entities, _now(), baseline=baseline)
@@ -1046,7 +1078,7 @@ def _terminate(signum: int, frame: object) -> None:
 def main() -> None:
     """Console-script entry point."""
     signal.signal(signal.SIGTERM, _terminate)
-    cli(prog_name="tracker")
+    cli(prog_name="tracker", obj={"may_exec": True})
 
 
 if __name__ == "__main__":
