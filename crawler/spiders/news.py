@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -89,20 +88,15 @@ class NewsSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.context = get_context(crawler)
         workers = spider.context.config.crawl.parse_workers
-        if workers is None:
-            workers = default_workers()
-        spider.pages = WorkerPool(workers, initializer=load_parsers)
-        # One feed per worker at a time. Feeds download together at the start; sent together,
-        # the pool would batch them and one worker would parse (and return, in one pickle)
-        # thousands of items at once: tens of MB in the worker and in this process.
-        spider.feed_parses = asyncio.Semaphore(max(1, workers))
+        spider.pages = WorkerPool(
+            default_workers() if workers is None else workers, initializer=load_parsers
+        )
         if spider.frontier is not None:
             crawler.signals.connect(spider._follow_redirect, signal=signals.request_scheduled)
         return spider
 
     context: TrackerContext
     pages: WorkerPool
-    feed_parses: asyncio.Semaphore
 
     @property
     def frontier(self) -> Frontier | None:
@@ -251,8 +245,7 @@ class NewsSpider(scrapy.Spider):
             return
         try:
             # feedparser is CPU-heavy on long feeds: parse in a worker, like the pages.
-            async with self.feed_parses:
-                leads = await self.pages.run(feeds.parse_feed, response.body, _headers(response))
+            leads = await self.pages.run(feeds.parse_feed, response.body, _headers(response))
         except ListingError as exc:
             run.listing_failed += 1
             self.context.error(source.name, f"{source.url}: {exc}")
