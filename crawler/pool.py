@@ -176,10 +176,14 @@ class _Worker:
         return _Gone(self.pid, self._reap(), starting, idle)
 
     def _reap(self) -> int:
-        """Wait for the worker, which has ended or is about to, and return its return code."""
+        """Wait for the worker, which has ended or is about to, and return its return code.
+
+        One that is still running after ``CLOSE_GRACE`` seconds is killed.
+        """
         try:
             returncode = self.process.wait(timeout=CLOSE_GRACE)
-        except subprocess.TimeoutExpired:  # it closed its pipe yet lives on: end it
+        except subprocess.TimeoutExpired:
+            logger.warning("Pool worker %d did not exit in %.0f s: killed", self.pid, CLOSE_GRACE)
             self.process.kill()
             returncode = self.process.wait()
         self._close_pipes()
@@ -196,13 +200,7 @@ class _Worker:
         if self._input is not None:
             os.close(self._input)
             self._input = None
-        try:
-            self.process.wait(timeout=CLOSE_GRACE)
-        except subprocess.TimeoutExpired:
-            logger.warning("Pool worker %d did not exit in %.0f s: killed", self.pid, CLOSE_GRACE)
-            self.process.kill()
-            self.process.wait()
-        self._close_pipes()
+        self._reap()
 
 
 @dataclass(slots=True)

@@ -279,12 +279,10 @@ def _crawl_and_summarize(
     In the console script this process execs into the crawl watcher here and comes back (a
     new program, same command line) with the crawl's outcome in ``state.crawled``.
     """
-    config = state.config
-    selected = list(sources) or [s.name for s in config.sources if s.enabled]
     result = state.crawled
     state.crawled = None
     if result is None:
-        result = _crawl(state, sources, selected, timeout, since, frontier, lock, started)
+        result = _crawl(state, sources, timeout, since, frontier, lock, started)
     with state.db.begin() as session:
         runs = runs_in_group(session, result.run_group)
         rows = [
@@ -317,7 +315,6 @@ def _crawl_and_summarize(
 def _crawl(
     state: State,
     sources: tuple[str, ...],
-    selected: list[str],
     timeout: float | None,
     since: str | None,
     frontier: Frontier | None,
@@ -326,6 +323,7 @@ def _crawl(
 ) -> CrawlResult:
     """Run the crawl: from the watcher this process execs into, or from this process."""
     progress = not state.quiet and is_interactive()
+    selected = list(sources) or [s.name for s in state.config.sources if s.enabled]
     spec = prepare_crawl(
         state.config,
         sources,

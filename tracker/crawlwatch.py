@@ -208,11 +208,15 @@ def exec_watcher(handover: Handover) -> None:
     env = dict(os.environ)
     env[HANDOVER_ENV] = encode_handover(handover)
     env.pop(RESULT_ENV, None)
-    argv = [sys.executable, "-m", "tracker.crawlwatch"]
+    _exec([sys.executable, "-m", "tracker.crawlwatch"], env)
+
+
+def _exec(argv: list[str], env: dict[str, str]) -> None:
+    """Replace this process by ``argv`` (raises OSError when the exec fails)."""
     # Output buffered by this process would be lost with it.
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execve(sys.executable, argv, env)
+    os.execve(argv[0], argv, env)
 
 
 def _interrupted(signum: int, frame: object) -> None:
@@ -254,10 +258,8 @@ def main() -> int:
         return 1
     env = dict(os.environ)
     env[RESULT_ENV] = encode_result(result, handover.carry)
-    sys.stdout.flush()
-    sys.stderr.flush()
     try:
-        os.execve(handover.then[0], handover.then, env)
+        _exec(handover.then, env)
     except OSError as exc:
         print(
             f"error: cannot continue after the crawl ({handover.then[0]}): {exc}", file=sys.stderr
